@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BillersConfig(AppConfig):
+    name = "billers"
+    default_auto_field = "django.db.models.BigAutoField"
