@@ -1,0 +1,44 @@
+# Billbridge: `make run` for the demo back office, `make test` for the suite (SQLite, then PostgreSQL).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install migrate demo run test test-sqlite test-postgres bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --no-input -v 0
+
+demo: migrate
+	$(PY) manage.py load_catalogue
+	$(PY) manage.py seed_demo
+
+run: demo
+	@$(PY) manage.py ensure_demo_admin
+	@echo "Admin: http://$(HOST):$(PORT)/admin/"
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(PY) -m partners.simulators --all & \
+	  $(PY) manage.py qcluster & \
+	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+test: test-sqlite test-postgres
+
+test-sqlite: install
+	DATA_DIR=$$(mktemp -d) $(PY) -m pytest
+
+test-postgres: install
+	DATA_DIR=$$(mktemp -d) DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var

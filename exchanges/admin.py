@@ -1,0 +1,26 @@
+"""Admin for exchange records."""
+from __future__ import annotations
+
+from django.contrib import admin
+
+from billers.scoping import BillerScopedAdmin
+from exchanges import models as m
+
+
+@admin.register(m.Exchange)
+class ExchangeAdmin(BillerScopedAdmin):
+    list_display = ["id", "biller", "kind", "source", "file_name", "status", "progress", "created_at",
+                    "finished_at"]
+    list_filter = ["status", "kind", "source", "partner"]
+    search_fields = ["=id", "file_name", "checksum", "=biller__bid", "biller__name", "message"]
+    list_select_related = ["biller"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["biller"]
+    readonly_fields = ["checksum", "raw_path", "raw_size", "counts", "errors", "progress_done", "progress_total",
+                       "started_at", "finished_at", "created_at", "raw_pruned_at"]
+
+    @admin.display(description="progress")
+    def progress(self, obj: m.Exchange) -> str:
+        if obj.progress_total:
+            return f"{obj.progress_done}/{obj.progress_total}"
+        return str(obj.progress_done or "")

@@ -1,0 +1,505 @@
+"""The canonical BIF: the invoice model every partner parser yields, and the pipe reader/writer.
+
+A BIF file is one row per line, ``|`` separated, first column the row type (SPEC section 2):
+``FH`` file header (first line, once), ``IH`` invoice header, ``CR`` customer record and ``ID``
+invoice detail rows (both belong to the preceding IH). Columns follow ``bif_fields.layout()``;
+trailing empty columns may be omitted, extra columns are an error. Dates are MM/DD/YYYY, amounts
+plain decimals with at most two decimal places, read as ``Decimal``.
+
+Errors come in two kinds. A problem with one invoice (bad date, bad amount, missing required field,
+wrong column count, an unknown row type inside its block) makes that invoice an ``InvalidInvoice``
+carrying its raw lines and ``FieldError``s; the loader decides (per biller policy) whether that
+rejects the file or quarantines the record. A problem with the file (no FH, rows before the first
+IH, a second FH, FH count/total mismatch, undecodable bytes, a file name for another biller) raises
+``FileRejected``. The FH check can only run at the end, after every invoice was yielded: load the
+file in one transaction and roll it back on ``FileRejected``.
+"""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from typing import BinaryIO, TextIO, TypeAlias
+
+from partners.base import PartnerError
+from partners.bif_fields import CR, FH, ID, IH, layout
+
+_LAYOUT = layout()
+#: Column names after RowType, per row type, in file order.
+FH_FIELDS: tuple[str, ...] = tuple(_LAYOUT[FH][1:])
+IH_FIELDS: tuple[str, ...] = tuple(_LAYOUT[IH][1:])
+CR_FIELDS: tuple[str, ...] = tuple(_LAYOUT[CR][1:])
+ID_FIELDS: tuple[str, ...] = tuple(_LAYOUT[ID][1:])
+IH_INDEX = {name: i for i, name in enumerate(_LAYOUT[IH]) if i}
+CR_INDEX = {name: i for i, name in enumerate(_LAYOUT[CR]) if i}
+
+REQUIRED_IH = ("InvoiceNumber", "InvoiceDate", "InvoiceDueDate", "TotalAmountDue")
+REQUIRED_CR = ("AccountNumber", "CustomerName")
+OPTIONAL_AMOUNTS = ("BalanceDue", "PastDue", "PromptPayDiscountAmount")
+OPTIONAL_DATES = ("PromptPayExpirationDate",)
+FLAG_FIELDS = ("BlockPaymentsCC", "BlockPaymentsACH")
+FLAG_VALUES = {"": None, "Y": True, "N": False, "1": True, "0": False}
+
+MAX_LINE = 1 << 20  # a longer line is not a BIF row but a broken or hostile file
+_AMOUNT = re.compile(r"-?\d{1,12}(?:\.\d{1,2})?")
+_DATE = re.compile(r"\d\d/\d\d/\d{4}")
+
+
+@dataclass(slots=True)
+class FieldError:
+    """One problem: ``line`` is 1-based (0 = the file as a whole, e.g. its name), ``field`` a name."""
+
+    line: int
+    field: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "file"
+        return f"{where}, {self.field} {self.value[:60]!r}: {self.message}"
+
+
+class FileRejected(PartnerError):
+    """The whole file is refused; ``errors`` says where and why. Permanent: resending cannot help."""
+
+    def __init__(self, errors: list[FieldError] | FieldError, file_name: str = "") -> None:
+        self.errors = errors if isinstance(errors, list) else [errors]
+        self.file_name = file_name
+        detail = "; ".join(str(e) for e in self.errors[:5])
+        super().__init__(f"{file_name or 'file'} rejected: {detail}", permanent=True)
+
+
+def reject(line: int, field: str, value: str, message: str, file_name: str = "") -> FileRejected:
+    """Return (for ``raise``) a FileRejected carrying one error."""
+    return FileRejected(FieldError(line, field, value[:200], message), file_name)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMap:
+    """One column of a delimited partner file: 1-based ``column`` -> ``bif_field`` of ``row_type``.
+
+    ``bif_field`` "" declares a column that is present but not loaded.
+    """
+
+    column: int
+    bif_field: str
+    row_type: str
+
+
+_DATE_CACHE: dict[str, date | None] = {}
+
+
+def parse_date(value: str) -> date | None:
+    """Return the date of a MM/DD/YYYY string, or None when it is not one. Cached: files repeat dates."""
+    try:
+        return _DATE_CACHE[value]
+    except KeyError:
+        pass
+    parsed: date | None = None
+    if len(value) == 10 and _DATE.fullmatch(value):
+        try:
+            parsed = date(int(value[6:]), int(value[:2]), int(value[3:5]))
+        except ValueError:
+            parsed = None
+    if len(_DATE_CACHE) > 20_000:
+        _DATE_CACHE.clear()
+    _DATE_CACHE[value] = parsed
+    return parsed
+
+
+def parse_amount(value: str) -> Decimal | None:
+    """Return the Decimal of a plain decimal (``-1234.50``), or None when it is not one."""
+    return Decimal(value) if _AMOUNT.fullmatch(value) else None
+
+
+def format_date(value: date) -> str:
+    """Return ``value`` as BIF writes dates, MM/DD/YYYY."""
+    return f"{value.month:02d}/{value.day:02d}/{value.year:04d}"
+
+
+@dataclass
+class BifInvoice:
+    """One invoice: its IH fields, CR fields and ID rows by BIF name (an absent key means empty).
+
+    ``line`` is the line (or for XML the element) where the invoice starts. The typed accessors
+    raise ValueError on a malformed value; parsers only yield invoices that passed ``invoice_errors``.
+
+    ``read_bif`` builds the three dicts lazily, on first access, from the split rows it keeps
+    (``header``, ``customer`` and ``details`` are properties over ``_header`` ...; see below the
+    class): building a 75-key dict per IH costs more than the rest of reading the row, and a loader
+    may only want the typed accessors, which read the rows directly.
+    """
+
+    line: int
+    header: dict[str, str]
+    customer: dict[str, str]
+    details: list[dict[str, str]]
+
+    # Plain class attributes, not dataclass fields: the split rows of a lazily built invoice and
+    # the dicts once built (None until then).
+    _rows = None  # list[list[str]]: the IH row first, then every row of the block in order
+    _cr = None  # list[str]: the CR row
+    _header = _customer = _details = None
+
+    @classmethod
+    def from_rows(cls, line: int, rows: list[list[str]], cr: list[str] | None) -> BifInvoice:
+        """Return an invoice over split BIF rows (RowType first); dicts are built on access."""
+        invoice = cls.__new__(cls)  # skips __init__: _header, _customer, _details stay None (class level)
+        invoice.line, invoice._rows, invoice._cr = line, rows, cr
+        return invoice
+
+    def _ih(self, name: str) -> str:
+        if self._header is None and self._rows is not None:
+            row, i = self._rows[0], IH_INDEX[name]
+            return row[i] if i < len(row) else ""
+        return self.header.get(name, "")
+
+    @property
+    def invoice_number(self) -> str:
+        return self._ih("InvoiceNumber")
+
+    @property
+    def record_type(self) -> str:
+        """"N" (new) or "R" (replacement)."""
+        return self._ih("RecordType")
+
+    @property
+    def account_number(self) -> str:
+        if self._customer is None and self._cr is not None:
+            return self._cr[1] if len(self._cr) > 1 else ""
+        return self.customer.get("AccountNumber", "")
+
+    @property
+    def invoice_date(self) -> date:
+        return _typed_date("InvoiceDate", self._ih("InvoiceDate"))
+
+    @property
+    def due_date(self) -> date:
+        return _typed_date("InvoiceDueDate", self._ih("InvoiceDueDate"))
+
+    @property
+    def total_amount_due(self) -> Decimal:
+        value = self._ih("TotalAmountDue")
+        amount = parse_amount(value)
+        if amount is None:
+            raise ValueError(f"TotalAmountDue {value!r} is not a plain decimal")
+        return amount
+
+    def block_payments(self, field: str) -> bool | None:
+        """Return BlockPaymentsCC/ACH as a bool (Y/1 True, N/0 False), None when not given."""
+        return FLAG_VALUES[self.customer.get(field, "")]
+
+
+def _lazy_header(self: BifInvoice) -> dict[str, str]:
+    if self._header is None:
+        self._header = dict(zip(IH_FIELDS, self._rows[0][1:])) if self._rows else {}
+    return self._header
+
+
+def _lazy_customer(self: BifInvoice) -> dict[str, str]:
+    if self._customer is None:
+        self._customer = dict(zip(CR_FIELDS, self._cr[1:])) if self._cr else {}
+    return self._customer
+
+
+def _lazy_details(self: BifInvoice) -> list[dict[str, str]]:
+    if self._details is None:
+        self._details = [dict(zip(ID_FIELDS, row[1:])) for row in self._rows or () if row[0] == ID]
+    return self._details
+
+
+def _setter(attr: str) -> Callable[[BifInvoice, object], None]:
+    def set_value(self: BifInvoice, value: object) -> None:
+        setattr(self, attr, value)
+    return set_value
+
+
+# The dataclass __init__ assigns header/customer/details through these setters.
+BifInvoice.header = property(_lazy_header, _setter("_header"))  # type: ignore[assignment]
+BifInvoice.customer = property(_lazy_customer, _setter("_customer"))  # type: ignore[assignment]
+BifInvoice.details = property(_lazy_details, _setter("_details"))  # type: ignore[assignment]
+
+
+def _typed_date(name: str, value: str) -> date:
+    parsed = parse_date(value)
+    if parsed is None:
+        raise ValueError(f"{name} {value!r} is not a MM/DD/YYYY date")
+    return parsed
+
+
+@dataclass(slots=True)
+class InvalidInvoice:
+    """An invoice that failed validation: where it starts, its raw lines, and every error found."""
+
+    line: int
+    lines: list[str]
+    errors: list[FieldError]
+
+
+BifRecord: TypeAlias = BifInvoice | InvalidInvoice
+
+
+def invoice_errors(invoice: BifInvoice, customer_line: int | None = None) -> list[FieldError]:
+    """Return the BIF-level problems of ``invoice`` (empty when it is valid).
+
+    Checks RecordType N/R, the required fields, dates, amounts and payment-block flags. Customer
+    errors name ``customer_line`` (default: the invoice's line).
+    """
+    errors: list[FieldError] = []
+    line, header, customer = invoice.line, invoice.header, invoice.customer
+    get = header.get
+    if get("RecordType", "") not in ("N", "R"):
+        errors.append(FieldError(line, "RecordType", get("RecordType", ""), "must be N or R"))
+    if not get("InvoiceNumber"):
+        errors.append(FieldError(line, "InvoiceNumber", "", "required"))
+    for name in ("InvoiceDate", "InvoiceDueDate"):
+        value = get(name, "")
+        if parse_date(value) is None:
+            errors.append(FieldError(line, name, value, "required MM/DD/YYYY date" if value else "required"))
+    value = get("TotalAmountDue", "")
+    if not _AMOUNT.fullmatch(value):
+        errors.append(FieldError(line, "TotalAmountDue", value, "required plain decimal" if value else "required"))
+    for name in OPTIONAL_AMOUNTS:
+        value = get(name, "")
+        if value and not _AMOUNT.fullmatch(value):
+            errors.append(FieldError(line, name, value, "not a plain decimal (1234.50)"))
+    for name in OPTIONAL_DATES:
+        value = get(name, "")
+        if value and parse_date(value) is None:
+            errors.append(FieldError(line, name, value, "not a MM/DD/YYYY date"))
+    if customer_line is None:
+        customer_line = line
+    if not customer:
+        errors.append(FieldError(line, "CR", "", "invoice has no CR customer record"))
+        return errors
+    for name in REQUIRED_CR:
+        if not customer.get(name):
+            errors.append(FieldError(customer_line, name, "", "required"))
+    for name in FLAG_FIELDS:
+        value = customer.get(name, "")
+        if value not in FLAG_VALUES:
+            errors.append(FieldError(customer_line, name, value, "must be Y, N, 1 or 0"))
+    return errors
+
+
+def checked(invoice: BifInvoice, lines: list[str], customer_line: int | None = None) -> BifRecord:
+    """Return ``invoice`` when valid, else an InvalidInvoice with ``lines`` and its errors."""
+    errors = invoice_errors(invoice, customer_line)
+    return InvalidInvoice(invoice.line, lines, errors) if errors else invoice
+
+
+def check_file_name(file_name: str, pattern: re.Pattern[str], bid: int, convention: str,
+                    *, required: bool = True) -> re.Match[str] | None:
+    """Return the match of ``pattern`` (which has a ``bid`` group) on the base name of ``file_name``.
+
+    Raises FileRejected when the name does not follow ``convention`` (only if ``required``; else
+    None is returned) or names a BID other than ``bid``.
+    """
+    base = re.split(r"[\\/]", file_name)[-1]
+    match = pattern.search(base)
+    if match is None:
+        if required:
+            raise reject(0, "file_name", base, f"does not follow the naming convention {convention}", file_name)
+        return None
+    if match.group("bid") and int(match.group("bid")) != bid:
+        raise reject(0, "file_name", base, f"names BID {int(match.group('bid'))}, not {bid}", file_name)
+    return match
+
+
+def decode_lines(binary_stream: BinaryIO, file_name: str = "") -> Iterator[str]:
+    """Yield the lines of ``binary_stream`` decoded as strict UTF-8, without line endings.
+
+    A leading BOM is dropped. Raises FileRejected naming the line on bytes that are not UTF-8, or
+    on a line longer than MAX_LINE characters (memory stays bounded whatever the file). Decoding
+    runs in C with ``surrogateescape``; only a non-ASCII line is re-checked for escaped bytes.
+    The caller's stream is left open.
+    """
+    text = io.TextIOWrapper(binary_stream, encoding="utf-8", errors="surrogateescape", newline="\n")
+    try:
+        for lineno, line in enumerate(iter(partial(text.readline, MAX_LINE), ""), 1):
+            if not line.isascii():
+                _check_utf8(line, lineno, file_name)
+                if lineno == 1 and line.startswith("\ufeff"):
+                    line = line[1:]
+            if len(line) >= MAX_LINE and not line.endswith("\n"):
+                raise reject(lineno, "line", line[:40], f"longer than {MAX_LINE} characters", file_name)
+            yield line.rstrip("\r\n")
+    finally:
+        text.detach()
+
+
+def _check_utf8(line: str, lineno: int, file_name: str) -> None:
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raw = line[exc.start : exc.end].encode("utf-8", "surrogateescape")
+        raise reject(lineno, "encoding", line[max(exc.start - 20, 0) : exc.start] + repr(raw),
+                     f"not UTF-8 at character {exc.start + 1} of the line", file_name) from None
+
+
+def _read_fh(text: str, lineno: int, file_name: str) -> tuple[int, Decimal]:
+    """Return the FH's (InvoiceCount, TotalInvoiceAmount); raise FileRejected on a malformed FH."""
+    parts = text.split("|")
+    if parts[0] != FH:
+        raise reject(lineno, "RowType", parts[0], "file must start with an FH file header", file_name)
+    if len(parts) > len(FH_FIELDS) + 1:
+        raise reject(lineno, "FH", text, f"{len(parts)} columns, FH has {len(FH_FIELDS) + 1}", file_name)
+    fh = dict(zip(FH_FIELDS, parts[1:]))
+    if not fh.get("BillerGuid"):
+        raise reject(lineno, "BillerGuid", "", "required", file_name)
+    created = fh.get("FileCreationDate", "")
+    if parse_date(created) is None:
+        raise reject(lineno, "FileCreationDate", created, "required MM/DD/YYYY date", file_name)
+    count = fh.get("InvoiceCount", "")
+    if not count.isascii() or not count.isdigit():
+        raise reject(lineno, "InvoiceCount", count, "required whole number", file_name)
+    total = parse_amount(fh.get("TotalInvoiceAmount", ""))
+    if total is None:
+        raise reject(lineno, "TotalInvoiceAmount", fh.get("TotalInvoiceAmount", ""), "required plain decimal",
+                     file_name)
+    return int(count), total
+
+
+_N_IH, _N_CR, _N_ID = len(IH_FIELDS) + 1, len(CR_FIELDS) + 1, len(ID_FIELDS) + 1
+_BALANCE, _PAST_DUE, _DISCOUNT = (IH_INDEX[name] for name in OPTIONAL_AMOUNTS)
+(_DISCOUNT_DATE,) = (IH_INDEX[name] for name in OPTIONAL_DATES)
+_CC, _ACH = (CR_INDEX[name] for name in FLAG_FIELDS)
+_amount_ok = _AMOUNT.fullmatch
+
+
+def _quick_valid(ih: list[str], cr: list[str] | None) -> bool:
+    """Return True only if ``invoice_errors`` would find nothing: a fast pre-check on split rows.
+
+    Spelled out field by field for speed (it runs once per invoice); False merely sends the
+    invoice down the full check, which decides and explains. A test holds the two together.
+    """
+    if cr is None:
+        return False
+    if len(ih) < _N_IH:
+        ih = ih + [""] * (_N_IH - len(ih))
+    if len(cr) < _N_CR:
+        cr = cr + [""] * (_N_CR - len(cr))
+    dates = _DATE_CACHE
+    return bool(
+        ih[1] in ("N", "R") and ih[3] and (dates.get(ih[4]) or parse_date(ih[4]))
+        and (dates.get(ih[5]) or parse_date(ih[5])) and _amount_ok(ih[6])
+        and (not ih[_BALANCE] or _amount_ok(ih[_BALANCE])) and (not ih[_PAST_DUE] or _amount_ok(ih[_PAST_DUE]))
+        and (not ih[_DISCOUNT] or _amount_ok(ih[_DISCOUNT]))
+        and (not ih[_DISCOUNT_DATE] or parse_date(ih[_DISCOUNT_DATE]))
+        and cr[1] and cr[2] and cr[_CC] in FLAG_VALUES and cr[_ACH] in FLAG_VALUES
+    )
+
+
+def _finish(line: int, rows: list[list[str]], cr: list[str] | None, cr_line: int | None,
+            errors: list[FieldError] | None) -> BifRecord:
+    invoice = BifInvoice.from_rows(line, rows, cr)
+    if errors is None and _quick_valid(rows[0], cr):
+        return invoice
+    errors = (errors or []) + invoice_errors(invoice, cr_line)
+    return InvalidInvoice(line, ["|".join(row) for row in rows], errors) if errors else invoice
+
+
+def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator[BifRecord]:
+    """Yield one BifInvoice or InvalidInvoice per IH block of a pipe BIF, streaming.
+
+    Raises FileRejected when the file has no FH first, a row precedes the first IH, a second FH
+    appears, or (at the end, after everything was yielded) the FH InvoiceCount or
+    TotalInvoiceAmount differs from what was read. The total is compared only when every
+    TotalAmountDue was a valid amount: an invalid one is already reported on its invoice.
+    Blank lines are skipped. Hot loop: one split per row, dicts are built only on access.
+    """
+    lineno = fh_line = 0
+    expected: tuple[int, Decimal] | None = None
+    for raw in stream:
+        lineno += 1
+        if text := raw.rstrip("\r\n"):
+            expected, fh_line = _read_fh(text, lineno, file_name), lineno
+            break
+    if expected is None:
+        raise reject(max(lineno, 1), "RowType", "", "empty file: no FH file header", file_name)
+    count, total, total_known = 0, Decimal(0), True
+    rows: list[list[str]] = []
+    line, cr, cr_line, errors = 0, None, None, None
+    for lineno, raw in enumerate(stream, lineno + 1):
+        parts = raw.rstrip("\r\n").split("|")
+        row_type = parts[0]
+        if row_type == ID and rows:
+            rows.append(parts)
+            if len(parts) > _N_ID:
+                errors = (errors or []) + [FieldError(lineno, ID, raw[:200], f"{len(parts)} columns, ID has {_N_ID}")]
+        elif row_type == IH:
+            if rows:
+                yield _finish(line, rows, cr, cr_line, errors)
+            rows, line, cr, cr_line, errors = [parts], lineno, None, None, None
+            count += 1
+            amount = parts[6] if len(parts) > 6 else ""
+            if _amount_ok(amount):
+                total += Decimal(amount)
+            else:
+                total_known = False
+            if len(parts) > _N_IH:
+                errors = [FieldError(lineno, IH, raw[:200], f"{len(parts)} columns, IH has {_N_IH}")]
+        elif row_type == CR and rows:
+            rows.append(parts)
+            if cr is not None:
+                errors = (errors or []) + [FieldError(lineno, CR, raw[:200], "second CR for one invoice")]
+                continue
+            cr, cr_line = parts, lineno
+            if len(parts) > _N_CR:
+                errors = (errors or []) + [FieldError(lineno, CR, raw[:200], f"{len(parts)} columns, CR has {_N_CR}")]
+        elif len(parts) == 1 and not row_type.strip():
+            continue  # blank line
+        elif row_type == FH:
+            raise reject(lineno, "RowType", row_type, "second FH file header", file_name)
+        elif not rows:
+            raise reject(lineno, "RowType", row_type, "row before the first IH invoice header", file_name)
+        else:
+            rows.append(parts)
+            errors = (errors or []) + [FieldError(lineno, "RowType", row_type[:200], "unknown row type")]
+    if rows:
+        yield _finish(line, rows, cr, cr_line, errors)
+    mismatches = []
+    if count != expected[0]:
+        mismatches.append(FieldError(fh_line, "InvoiceCount", str(expected[0]), f"the file has {count} invoices"))
+    if total_known and total != expected[1]:
+        mismatches.append(FieldError(fh_line, "TotalInvoiceAmount", str(expected[1]), f"the invoices total {total}"))
+    if mismatches:
+        raise FileRejected(mismatches, file_name)
+
+
+def _row(row_type: str, names: tuple[str, ...], values: dict[str, str]) -> str:
+    cells = [values.get(name, "") for name in names]
+    while cells and not cells[-1]:
+        cells.pop()
+    text = "|".join([row_type, *cells])
+    if text.count("|") != len(cells) or "\n" in text or "\r" in text:
+        raise ValueError(f"a {row_type} value contains '|' or a line break: {text[:200]!r}")
+    return text + "\n"
+
+
+def write_bif(invoices: Iterable[BifInvoice], out: TextIO, *, biller_guid: str, created: date) -> None:
+    """Write ``invoices`` as a pipe BIF to ``out``, FH first with the computed count and total.
+
+    Streams in one pass: rows go to a spooled temporary file (memory up to 8 MB, then disk) while
+    the count and total accumulate; then the FH and the spooled rows are copied to ``out``.
+    Raises ValueError for a value containing ``|`` or a line break, or a malformed TotalAmountDue.
+    """
+    count, total = 0, Decimal(0)
+    with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", encoding="utf-8", newline="") as body:
+        for invoice in invoices:
+            count += 1
+            total += invoice.total_amount_due
+            body.write(_row(IH, IH_FIELDS, invoice.header))
+            if invoice.customer:
+                body.write(_row(CR, CR_FIELDS, invoice.customer))
+            for detail in invoice.details:
+                body.write(_row(ID, ID_FIELDS, detail))
+        out.write(f"{FH}|{biller_guid}|{format_date(created)}|{count}|{total}\n")
+        body.seek(0)
+        shutil.copyfileobj(body, out)

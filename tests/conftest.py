@@ -1,0 +1,68 @@
+"""Shared fixtures: the catalogue, billers per partner, users."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEEDS = SHARED / "seeds"
+SEED_FILES = {
+    "aus": "000_b42c19cd8f8fb98c.txt",
+    "cayenta": "001_5a52186bca179a70.txt",
+    "inhance": "002_1a784724299de799.txt",
+    "daffron": "003_bc3dc70556e9c7e8.txt",
+    "flexibill": "004_d6ef7e9bd6b73577.txt",
+}
+
+
+def seed_text(partner: str) -> str:
+    path = SEEDS / SEED_FILES[partner]
+    if not path.exists():
+        pytest.skip(f"seed {path} is not beside the repository")
+    return path.read_text()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the catalogue once; each test's transaction leaves it in place."""
+    from billers.catalogue import load_catalogue
+
+    with django_db_blocker.unblock():
+        load_catalogue()
+
+
+@pytest.fixture
+def catalogue(db):
+    """The partner catalogue (reloaded if a transactional test flushed it)."""
+    from billers.catalogue import load_catalogue
+    from billers.models import Partner
+
+    if not Partner.objects.exists():
+        load_catalogue()
+
+
+@pytest.fixture
+def make_biller(catalogue):
+    from billers.models import Biller, Partner
+
+    def make(partner: str = "daffron", bid: int = 9001, **kwargs):
+        return Biller.objects.create(bid=bid, name=f"Biller {bid}", partner=Partner.objects.get(code=partner), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def daffron_biller(make_biller):
+    return make_biller("daffron", 2778)
+
+
+@pytest.fixture
+def superuser(db, django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
