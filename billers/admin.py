@@ -278,3 +278,6 @@ class InvoiceAdmin(BillerScopedAdmin):
     @admin.display(description="Detail rows")
     def detail_rows(self, obj: m.Invoice) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.details, indent=1))
+
+
+from billers import api_admin, bill_admin, rtdr_admin  # noqa: E402,F401  (each area registers its own admin)

@@ -323,3 +323,9 @@ class Invoice(models.Model):
     def custom(self, n: int) -> str:
         return str(self.header.get(f"Custom{n}", ""))
 
+
+
+# Models of each area live in their own module; importing them here registers them with the app.
+from billers.rtdr_models import *  # noqa: E402,F401,F403
+from billers.api_models import *  # noqa: E402,F401,F403
+from billers.bill_models import *  # noqa: E402,F401,F403

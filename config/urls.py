@@ -1,6 +1,6 @@
-"""Top-level URL routes."""
+"""Top-level URL routes. Each area adds its own include here."""
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),

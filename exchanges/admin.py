@@ -24,3 +24,6 @@ class ExchangeAdmin(BillerScopedAdmin):
         if obj.progress_total:
             return f"{obj.progress_done}/{obj.progress_total}"
         return str(obj.progress_done or "")
+
+
+from exchanges import intake_admin, transport_admin  # noqa: E402,F401  (each area registers its own admin)

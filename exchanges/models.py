@@ -61,3 +61,8 @@ class Exchange(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} {self.file_name}".strip()
+
+
+# Models of each area live in their own module; importing them here registers them with the app.
+from exchanges.intake_models import *  # noqa: E402,F401,F403
+from exchanges.transport_models import *  # noqa: E402,F401,F403

@@ -414,9 +414,10 @@ def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator
     TotalAmountDue was a valid amount: an invalid one is already reported on its invoice.
     Blank lines are skipped. Hot loop: one split per row, dicts are built only on access.
     """
+    lines = iter(stream)  # one pass: a list must not restart at the FH in the second loop
     lineno = fh_line = 0
     expected: tuple[int, Decimal] | None = None
-    for raw in stream:
+    for raw in lines:
         lineno += 1
         if text := raw.rstrip("\r\n"):
             expected, fh_line = _read_fh(text, lineno, file_name), lineno
@@ -426,7 +427,7 @@ def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator
     count, total, total_known = 0, Decimal(0), True
     rows: list[list[str]] = []
     line, cr, cr_line, errors = 0, None, None, None
-    for lineno, raw in enumerate(stream, lineno + 1):
+    for lineno, raw in enumerate(lines, lineno + 1):
         parts = raw.rstrip("\r\n").split("|")
         row_type = parts[0]
         if row_type == ID and rows:

@@ -64,3 +64,6 @@ class ChangeLogAdmin(BillerScopedAdmin):
                      "=biller__bid"]
     date_hierarchy = "changed_at"
     raw_id_fields = ["biller", "account"]
+
+
+from payments import batch_admin, outbox_admin  # noqa: E402,F401  (each area registers its own admin)

@@ -185,3 +185,8 @@ class ChangeLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.account}: {self.old_value!r} -> {self.new_value!r}"
+
+
+# Models of each area live in their own module; importing them here registers them with the app.
+from payments.outbox_models import *  # noqa: E402,F401,F403
+from payments.batch_models import *  # noqa: E402,F401,F403

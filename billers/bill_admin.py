@@ -1,0 +1,3 @@
+"""Admin of this area (imported by the app's admin module)."""
+from __future__ import annotations
+
