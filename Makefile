@@ -9,7 +9,8 @@ PORT ?= 8000
 
 .PHONY: install migrate demo run test test-sqlite test-postgres bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml scripts/install_system_packages.sh
+	bash scripts/install_system_packages.sh --test
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
@@ -28,7 +29,7 @@ run: demo
 	@$(PY) manage.py ensure_demo_admin
 	@echo "Admin: http://$(HOST):$(PORT)/admin/"
 	@trap 'kill 0' EXIT INT TERM; \
-	  $(PY) -m partners.simulators --all & \
+	  $(PY) -m partners.simulators --all --port 8701 & \
 	  $(PY) manage.py qcluster & \
 	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 

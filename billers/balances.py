@@ -1,4 +1,7 @@
-"""An account's balance as callers see it: fresh from the partner where it offers RTDR, else stored."""
+"""An account's balance as callers see it: fresh from the partner where it offers RTDR, else stored.
+
+The RTDR call itself, its breaker and its exchange records live in ``billers.rtdr``.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,6 +55,13 @@ def stored_balance(account: Account, *, stale: bool = False, reason: str = "") -
 def account_balance(account: Account, *, refresh: bool = True) -> BalanceView:
     """Return the account's balance, refreshed from the partner when it offers RTDR and ``refresh`` is set.
 
-    Never raises for a partner failure: the last known balance comes back marked stale with the reason.
+    Partners without RTDR (inHance, FlexiBill) give the stored balance, ``source`` as stored. Never
+    raises for a partner failure: the last known balance comes back marked stale with the reason
+    (timeout, connection error, SOAP fault, HTTP error, malformed response, breaker open).
     """
-    return stored_balance(account)
+    if not refresh:
+        return stored_balance(account)
+    # Imported here: billers.rtdr builds on BalanceView and stored_balance from this module.
+    from billers.rtdr import refresh_balance
+
+    return refresh_balance(account)

@@ -26,13 +26,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Our apps first: their commands (e.g. `export`) win over same-named ones of libraries.
+    "billers",
+    "payments",
+    "exchanges",
     "import_export",
     "django_q",
     "rest_framework",
     "drf_spectacular",
-    "billers",
-    "payments",
-    "exchanges",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +78,8 @@ def _database() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 
 
@@ -95,6 +98,12 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 
 REDIS_URL = env.get("REDIS_URL")
+# A shared cache where there is Redis (per-key API throttles count across workers), else per process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 Q_CLUSTER = {
     "name": "billbridge",
     "workers": env.get_int("Q_WORKERS", 2),
@@ -127,3 +136,31 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
 }
+
+
+# RTDR (billers/rtdr.py, docs/rtdr.md): SOAP timeouts in seconds and the per-endpoint circuit breaker.
+def _rtdr_seconds(name: str, default: float) -> float:
+    raw = env.get(name)
+    try:
+        value = float(raw) if raw not in (None, "") else default
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 3600:
+        raise env.ConfigError(f"{name} must be a number of seconds between 0 and 3600, got {raw!r}")
+    return value
+
+
+RTDR_CONNECT_TIMEOUT = _rtdr_seconds("RTDR_CONNECT_TIMEOUT", 2.0)
+RTDR_READ_TIMEOUT = _rtdr_seconds("RTDR_READ_TIMEOUT", 5.0)
+RTDR_BREAKER_FAILURES = env.get_int("RTDR_BREAKER_FAILURES", 5)
+RTDR_BREAKER_WINDOW = _rtdr_seconds("RTDR_BREAKER_WINDOW", 60.0)
+RTDR_BREAKER_COOLDOWN = _rtdr_seconds("RTDR_BREAKER_COOLDOWN", 60.0)
+RTDR_BREAKER_RECHECK = _rtdr_seconds("RTDR_BREAKER_RECHECK", 1.0)  # a process trusts its memory of an open breaker
+
+# Data pump (payments/delivery.py, docs/pump.md): attempts before dead, backoff, leases, SOAP timeouts.
+PUMP_MAX_ATTEMPTS = env.get_int("PUMP_MAX_ATTEMPTS", 8)
+PUMP_BACKOFF_SECONDS = _rtdr_seconds("PUMP_BACKOFF_SECONDS", 30.0)
+PUMP_LEASE_SECONDS = _rtdr_seconds("PUMP_LEASE_SECONDS", 60.0)
+PUMP_CONNECT_TIMEOUT = _rtdr_seconds("PUMP_CONNECT_TIMEOUT", 3.0)
+PUMP_READ_TIMEOUT = _rtdr_seconds("PUMP_READ_TIMEOUT", 20.0)
+PUMP_BATCH_SIZE = env.get_int("PUMP_BATCH_SIZE", 50)

@@ -27,3 +27,4 @@ class ExchangeAdmin(BillerScopedAdmin):
 
 
 from exchanges import intake_admin, transport_admin  # noqa: E402,F401  (each area registers its own admin)
+from exchanges import alert_admin  # noqa: E402,F401  (operations alerts and arrival windows)

@@ -66,3 +66,4 @@ class Exchange(models.Model):
 # Models of each area live in their own module; importing them here registers them with the app.
 from exchanges.intake_models import *  # noqa: E402,F401,F403
 from exchanges.transport_models import *  # noqa: E402,F401,F403
+from exchanges.dashboard_models import *  # noqa: E402,F401,F403

@@ -3,12 +3,13 @@
 Each ``partners/<code>/rtdr.py`` maps its partner's answer into :class:`BalanceResult`; the billers
 app stores it (balance, past due, blocks) and ``exchanges`` keeps the envelopes and the timing.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from collections.abc import Mapping
 from typing import Any
 
 from partners.base import PartnerError
@@ -42,13 +43,14 @@ def money(value: object, *, field_name: str = "amount") -> Decimal:
     """Return ``value`` as a Decimal rounded to cents (half up); ``None`` or blank counts as zero.
 
     Partners send xsd:float / xsd:decimal text such as ``232.1`` or ``1.5E2``: it is parsed with
-    Decimal, never through float. Raises ``ValueError`` for text that is not a finite number.
+    Decimal, never through float. Raises ``ValueError`` for text that is not a finite number and
+    ``TypeError`` for a float (zeep gives Decimal for xsd:decimal: a float means a caller bug).
     """
     if value is None:
         return Decimal("0.00")
     if isinstance(value, float):
         # zeep never gives floats for our xsd:decimal fields; refuse rather than round silently.
-        raise ValueError(f"{field_name}: float given, expected text or Decimal")
+        raise TypeError(f"{field_name}: float given, expected text or Decimal")
     text = str(value).strip()
     if not text:
         return Decimal("0.00")

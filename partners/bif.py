@@ -14,6 +14,7 @@ IH, a second FH, FH count/total mismatch, undecodable bytes, a file name for ano
 ``FileRejected``. The FH check can only run at the end, after every invoice was yielded: load the
 file in one transaction and roll it back on ``FileRejected``.
 """
+
 from __future__ import annotations
 
 import io
@@ -21,10 +22,12 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import partial
+from operator import itemgetter
 from typing import BinaryIO, TextIO, TypeAlias
 
 from partners.base import PartnerError
@@ -39,7 +42,6 @@ ID_FIELDS: tuple[str, ...] = tuple(_LAYOUT[ID][1:])
 IH_INDEX = {name: i for i, name in enumerate(_LAYOUT[IH]) if i}
 CR_INDEX = {name: i for i, name in enumerate(_LAYOUT[CR]) if i}
 
-REQUIRED_IH = ("InvoiceNumber", "InvoiceDate", "InvoiceDueDate", "TotalAmountDue")
 REQUIRED_CR = ("AccountNumber", "CustomerName")
 OPTIONAL_AMOUNTS = ("BalanceDue", "PastDue", "PromptPayDiscountAmount")
 OPTIONAL_DATES = ("PromptPayExpirationDate",)
@@ -47,8 +49,8 @@ FLAG_FIELDS = ("BlockPaymentsCC", "BlockPaymentsACH")
 FLAG_VALUES = {"": None, "Y": True, "N": False, "1": True, "0": False}
 
 MAX_LINE = 1 << 20  # a longer line is not a BIF row but a broken or hostile file
-_AMOUNT = re.compile(r"-?\d{1,12}(?:\.\d{1,2})?")
-_DATE = re.compile(r"\d\d/\d\d/\d{4}")
+_AMOUNT = re.compile(r"-?\d{1,12}(?:\.\d{1,2})?", re.ASCII)
+_DATE = re.compile(r"\d\d/\d\d/\d{4}", re.ASCII)
 
 
 @dataclass(slots=True)
@@ -118,6 +120,28 @@ def parse_amount(value: str) -> Decimal | None:
     return Decimal(value) if _AMOUNT.fullmatch(value) else None
 
 
+def normalize_date(value: str) -> str | None:
+    """Return MM/DD/YYYY for a MM/DD/YYYY, YYYY-MM-DD or YYYYMMDD date, or None when it is none."""
+    if len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+        value = f"{value[5:7]}/{value[8:10]}/{value[:4]}"
+    elif len(value) == 8 and value.isascii() and value.isdigit():
+        value = f"{value[4:6]}/{value[6:8]}/{value[:4]}"
+    return value if parse_date(value) is not None else None
+
+
+def normalize_flag(value: str) -> str | None:
+    """Return "Y"/"N" for a yes/no flag (Y/N, 1/0, T/F, YES/NO, TRUE/FALSE, any case), "" for "",
+    None for anything else."""
+    return _FLAGS.get(value.upper())
+
+
+_FLAGS = {
+    "": "",
+    **dict.fromkeys(("Y", "1", "T", "YES", "TRUE"), "Y"),
+    **dict.fromkeys(("N", "0", "F", "NO", "FALSE"), "N"),
+}
+
+
 def format_date(value: date) -> str:
     """Return ``value`` as BIF writes dates, MM/DD/YYYY."""
     return f"{value.month:02d}/{value.day:02d}/{value.year:04d}"
@@ -130,7 +154,8 @@ class BifInvoice:
     ``line`` is the line (or for XML the element) where the invoice starts. The typed accessors
     raise ValueError on a malformed value; parsers only yield invoices that passed ``invoice_errors``.
 
-    ``read_bif`` builds the three dicts lazily, on first access, from the split rows it keeps
+    Every parser leaves empty values out of the dicts. ``read_bif`` builds the three dicts lazily,
+    on first access, from the split rows it keeps
     (``header``, ``customer`` and ``details`` are properties over ``_header`` ...; see below the
     class): building a 75-key dict per IH costs more than the rest of reading the row, and a loader
     may only want the typed accessors, which read the rows directly.
@@ -143,9 +168,12 @@ class BifInvoice:
 
     # Plain class attributes, not dataclass fields: the split rows of a lazily built invoice and
     # the dicts once built (None until then).
-    _rows = None  # list[list[str]]: the IH row first, then every row of the block in order
-    _cr = None  # list[str]: the CR row
-    _header = _customer = _details = None
+    # (Type comments, not annotations: an annotation would make them dataclass fields.)
+    _rows = None  # type: list[list[str]] | None  # the IH row first, then the block's rows in order
+    _cr = None  # type: list[str] | None
+    _header = None  # type: dict[str, str] | None
+    _customer = None  # type: dict[str, str] | None
+    _details = None  # type: list[dict[str, str]] | None
 
     @classmethod
     def from_rows(cls, line: int, rows: list[list[str]], cr: list[str] | None) -> BifInvoice:
@@ -153,6 +181,18 @@ class BifInvoice:
         invoice = cls.__new__(cls)  # skips __init__: _header, _customer, _details stay None (class level)
         invoice.line, invoice._rows, invoice._cr = line, rows, cr
         return invoice
+
+    def value(self, name: str) -> str:
+        """Return an IH or CR field's value ("" when empty) without building the dicts.
+
+        Raises KeyError for a name that is neither an IH nor a CR field.
+        """
+        if name in IH_INDEX:
+            return self._ih(name)
+        i = CR_INDEX[name]
+        if self._customer is None and self._cr is not None:
+            return self._cr[i] if i < len(self._cr) else ""
+        return self.customer.get(name, "")
 
     def _ih(self, name: str) -> str:
         if self._header is None and self._rows is not None:
@@ -166,14 +206,12 @@ class BifInvoice:
 
     @property
     def record_type(self) -> str:
-        """"N" (new) or "R" (replacement)."""
+        """ "N" (new) or "R" (replacement)."""
         return self._ih("RecordType")
 
     @property
     def account_number(self) -> str:
-        if self._customer is None and self._cr is not None:
-            return self._cr[1] if len(self._cr) > 1 else ""
-        return self.customer.get("AccountNumber", "")
+        return self.value("AccountNumber")
 
     @property
     def invoice_date(self) -> date:
@@ -196,28 +234,30 @@ class BifInvoice:
         return FLAG_VALUES[self.customer.get(field, "")]
 
 
+_filled = itemgetter(1)  # keeps the (name, value) pairs whose value is not empty, in C
+
+
 def _lazy_header(self: BifInvoice) -> dict[str, str]:
     if self._header is None:
-        self._header = dict(zip(IH_FIELDS, self._rows[0][1:])) if self._rows else {}
+        self._header = dict(filter(_filled, zip(IH_FIELDS, self._rows[0][1:]))) if self._rows else {}
     return self._header
 
 
 def _lazy_customer(self: BifInvoice) -> dict[str, str]:
     if self._customer is None:
-        self._customer = dict(zip(CR_FIELDS, self._cr[1:])) if self._cr else {}
+        self._customer = dict(filter(_filled, zip(CR_FIELDS, self._cr[1:]))) if self._cr else {}
     return self._customer
 
 
 def _lazy_details(self: BifInvoice) -> list[dict[str, str]]:
     if self._details is None:
-        self._details = [dict(zip(ID_FIELDS, row[1:])) for row in self._rows or () if row[0] == ID]
+        rows: list[list[str]] = self._rows or []
+        self._details = [dict(filter(_filled, zip(ID_FIELDS, row[1:]))) for row in rows if row[0] == ID]
     return self._details
 
 
 def _setter(attr: str) -> Callable[[BifInvoice, object], None]:
-    def set_value(self: BifInvoice, value: object) -> None:
-        setattr(self, attr, value)
-    return set_value
+    return lambda self, value: setattr(self, attr, value)
 
 
 # The dataclass __init__ assigns header/customer/details through these setters.
@@ -264,7 +304,9 @@ def invoice_errors(invoice: BifInvoice, customer_line: int | None = None) -> lis
             errors.append(FieldError(line, name, value, "required MM/DD/YYYY date" if value else "required"))
     value = get("TotalAmountDue", "")
     if not _AMOUNT.fullmatch(value):
-        errors.append(FieldError(line, "TotalAmountDue", value, "required plain decimal" if value else "required"))
+        errors.append(
+            FieldError(line, "TotalAmountDue", value, "required plain decimal" if value else "required")
+        )
     for name in OPTIONAL_AMOUNTS:
         value = get(name, "")
         if value and not _AMOUNT.fullmatch(value):
@@ -288,14 +330,9 @@ def invoice_errors(invoice: BifInvoice, customer_line: int | None = None) -> lis
     return errors
 
 
-def checked(invoice: BifInvoice, lines: list[str], customer_line: int | None = None) -> BifRecord:
-    """Return ``invoice`` when valid, else an InvalidInvoice with ``lines`` and its errors."""
-    errors = invoice_errors(invoice, customer_line)
-    return InvalidInvoice(invoice.line, lines, errors) if errors else invoice
-
-
-def check_file_name(file_name: str, pattern: re.Pattern[str], bid: int, convention: str,
-                    *, required: bool = True) -> re.Match[str] | None:
+def check_file_name(
+    file_name: str, pattern: re.Pattern[str], bid: int, convention: str, *, required: bool = True
+) -> re.Match[str] | None:
     """Return the match of ``pattern`` (which has a ``bid`` group) on the base name of ``file_name``.
 
     Raises FileRejected when the name does not follow ``convention`` (only if ``required``; else
@@ -305,11 +342,49 @@ def check_file_name(file_name: str, pattern: re.Pattern[str], bid: int, conventi
     match = pattern.search(base)
     if match is None:
         if required:
-            raise reject(0, "file_name", base, f"does not follow the naming convention {convention}", file_name)
+            raise reject(
+                0, "file_name", base, f"does not follow the naming convention {convention}", file_name
+            )
         return None
     if match.group("bid") and int(match.group("bid")) != bid:
         raise reject(0, "file_name", base, f"names BID {int(match.group('bid'))}, not {bid}", file_name)
     return match
+
+
+@contextmanager
+def utf8_text(binary_stream: BinaryIO) -> Iterator[Iterator[str]]:
+    """Yield a C-speed iterator of the stream's lines (line endings kept, at most MAX_LINE each).
+
+    Bytes that are not UTF-8 come through as lone surrogates (``surrogateescape``): pass every line
+    through ``checked_line`` (read_bif does) or use ``decode_lines``. The stream is left open.
+    """
+    text = io.TextIOWrapper(binary_stream, encoding="utf-8", errors="surrogateescape", newline="\n")
+    try:
+        yield iter(partial(text.readline, MAX_LINE), "")
+    finally:
+        text.detach()
+
+
+def checked_line(line: str, lineno: int, file_name: str = "") -> str:
+    """Return ``line`` (a leading BOM dropped on line 1) after checking it is UTF-8 and not too long.
+
+    Raises FileRejected naming the line. Callers test ``line.isascii()`` and the length first: an
+    ASCII line of normal length needs no call.
+    """
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raw = line[exc.start : exc.end].encode("utf-8", "surrogateescape")
+        raise reject(
+            lineno,
+            "encoding",
+            line[max(exc.start - 20, 0) : exc.start] + repr(raw),
+            f"not UTF-8 at character {exc.start + 1} of the line",
+            file_name,
+        ) from None
+    if len(line) >= MAX_LINE and not line.endswith("\n"):
+        raise reject(lineno, "line", line[:40], f"longer than {MAX_LINE} characters", file_name)
+    return line[1:] if lineno == 1 and line.startswith("\ufeff") else line
 
 
 def decode_lines(binary_stream: BinaryIO, file_name: str = "") -> Iterator[str]:
@@ -317,30 +392,13 @@ def decode_lines(binary_stream: BinaryIO, file_name: str = "") -> Iterator[str]:
 
     A leading BOM is dropped. Raises FileRejected naming the line on bytes that are not UTF-8, or
     on a line longer than MAX_LINE characters (memory stays bounded whatever the file). Decoding
-    runs in C with ``surrogateescape``; only a non-ASCII line is re-checked for escaped bytes.
-    The caller's stream is left open.
+    runs in C; only a non-ASCII (or very long) line costs a second look.
     """
-    text = io.TextIOWrapper(binary_stream, encoding="utf-8", errors="surrogateescape", newline="\n")
-    try:
-        for lineno, line in enumerate(iter(partial(text.readline, MAX_LINE), ""), 1):
-            if not line.isascii():
-                _check_utf8(line, lineno, file_name)
-                if lineno == 1 and line.startswith("\ufeff"):
-                    line = line[1:]
-            if len(line) >= MAX_LINE and not line.endswith("\n"):
-                raise reject(lineno, "line", line[:40], f"longer than {MAX_LINE} characters", file_name)
+    with utf8_text(binary_stream) as lines:
+        for lineno, line in enumerate(lines, 1):
+            if not line.isascii() or len(line) >= MAX_LINE:
+                line = checked_line(line, lineno, file_name)
             yield line.rstrip("\r\n")
-    finally:
-        text.detach()
-
-
-def _check_utf8(line: str, lineno: int, file_name: str) -> None:
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raw = line[exc.start : exc.end].encode("utf-8", "surrogateescape")
-        raise reject(lineno, "encoding", line[max(exc.start - 20, 0) : exc.start] + repr(raw),
-                     f"not UTF-8 at character {exc.start + 1} of the line", file_name) from None
 
 
 def _read_fh(text: str, lineno: int, file_name: str) -> tuple[int, Decimal]:
@@ -361,8 +419,13 @@ def _read_fh(text: str, lineno: int, file_name: str) -> tuple[int, Decimal]:
         raise reject(lineno, "InvoiceCount", count, "required whole number", file_name)
     total = parse_amount(fh.get("TotalInvoiceAmount", ""))
     if total is None:
-        raise reject(lineno, "TotalInvoiceAmount", fh.get("TotalInvoiceAmount", ""), "required plain decimal",
-                     file_name)
+        raise reject(
+            lineno,
+            "TotalInvoiceAmount",
+            fh.get("TotalInvoiceAmount", ""),
+            "required plain decimal",
+            file_name,
+        )
     return int(count), total
 
 
@@ -371,13 +434,15 @@ _BALANCE, _PAST_DUE, _DISCOUNT = (IH_INDEX[name] for name in OPTIONAL_AMOUNTS)
 (_DISCOUNT_DATE,) = (IH_INDEX[name] for name in OPTIONAL_DATES)
 _CC, _ACH = (CR_INDEX[name] for name in FLAG_FIELDS)
 _amount_ok = _AMOUNT.fullmatch
+_new_invoice = object.__new__
 
 
 def _quick_valid(ih: list[str], cr: list[str] | None) -> bool:
     """Return True only if ``invoice_errors`` would find nothing: a fast pre-check on split rows.
 
-    Spelled out field by field for speed (it runs once per invoice); False merely sends the
-    invoice down the full check, which decides and explains. A test holds the two together.
+    TotalAmountDue was checked by read_bif already. Spelled out field by field for speed (it runs
+    once per invoice); False merely sends the invoice down the full check, which decides and
+    explains. A test holds the two together.
     """
     if cr is None:
         return False
@@ -387,18 +452,30 @@ def _quick_valid(ih: list[str], cr: list[str] | None) -> bool:
         cr = cr + [""] * (_N_CR - len(cr))
     dates = _DATE_CACHE
     return bool(
-        ih[1] in ("N", "R") and ih[3] and (dates.get(ih[4]) or parse_date(ih[4]))
-        and (dates.get(ih[5]) or parse_date(ih[5])) and _amount_ok(ih[6])
-        and (not ih[_BALANCE] or _amount_ok(ih[_BALANCE])) and (not ih[_PAST_DUE] or _amount_ok(ih[_PAST_DUE]))
+        ih[1] in ("N", "R")
+        and ih[3]
+        and (dates.get(ih[4]) or parse_date(ih[4]))
+        and (dates.get(ih[5]) or parse_date(ih[5]))
+        and (not ih[_BALANCE] or _amount_ok(ih[_BALANCE]))
+        and (not ih[_PAST_DUE] or _amount_ok(ih[_PAST_DUE]))
         and (not ih[_DISCOUNT] or _amount_ok(ih[_DISCOUNT]))
         and (not ih[_DISCOUNT_DATE] or parse_date(ih[_DISCOUNT_DATE]))
-        and cr[1] and cr[2] and cr[_CC] in FLAG_VALUES and cr[_ACH] in FLAG_VALUES
+        and cr[1]
+        and cr[2]
+        and cr[_CC] in FLAG_VALUES
+        and cr[_ACH] in FLAG_VALUES
     )
 
 
-def _finish(line: int, rows: list[list[str]], cr: list[str] | None, cr_line: int | None,
-            errors: list[FieldError] | None) -> BifRecord:
-    invoice = BifInvoice.from_rows(line, rows, cr)
+def _finish(
+    line: int,
+    rows: list[list[str]],
+    cr: list[str] | None,
+    cr_line: int | None,
+    errors: list[FieldError] | None,
+) -> BifRecord:
+    invoice = _new_invoice(BifInvoice)  # BifInvoice.from_rows, inlined: this runs once per invoice
+    invoice.line, invoice._rows, invoice._cr = line, rows, cr
     if errors is None and _quick_valid(rows[0], cr):
         return invoice
     errors = (errors or []) + invoice_errors(invoice, cr_line)
@@ -415,25 +492,30 @@ def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator
     Blank lines are skipped. Hot loop: one split per row, dicts are built only on access.
     """
     lines = iter(stream)  # one pass: a list must not restart at the FH in the second loop
-    lineno = fh_line = 0
+    fh_line = 0
     expected: tuple[int, Decimal] | None = None
-    for raw in lines:
-        lineno += 1
+    for fh_line, raw in enumerate(lines, 1):
+        if not raw.isascii() or len(raw) >= MAX_LINE:
+            raw = checked_line(raw, fh_line, file_name)
         if text := raw.rstrip("\r\n"):
-            expected, fh_line = _read_fh(text, lineno, file_name), lineno
+            expected = _read_fh(text, fh_line, file_name)
             break
     if expected is None:
-        raise reject(max(lineno, 1), "RowType", "", "empty file: no FH file header", file_name)
+        raise reject(max(fh_line, 1), "RowType", "", "empty file: no FH file header", file_name)
     count, total, total_known = 0, Decimal(0), True
     rows: list[list[str]] = []
     line, cr, cr_line, errors = 0, None, None, None
-    for lineno, raw in enumerate(lines, lineno + 1):
+    for lineno, raw in enumerate(lines, fh_line + 1):
+        if not raw.isascii() or len(raw) >= MAX_LINE:
+            raw = checked_line(raw, lineno, file_name)
         parts = raw.rstrip("\r\n").split("|")
         row_type = parts[0]
         if row_type == ID and rows:
             rows.append(parts)
             if len(parts) > _N_ID:
-                errors = (errors or []) + [FieldError(lineno, ID, raw[:200], f"{len(parts)} columns, ID has {_N_ID}")]
+                errors = (errors or []) + [
+                    FieldError(lineno, ID, raw[:200], f"{len(parts)} columns, ID has {_N_ID}")
+                ]
         elif row_type == IH:
             if rows:
                 yield _finish(line, rows, cr, cr_line, errors)
@@ -443,7 +525,7 @@ def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator
             if _amount_ok(amount):
                 total += Decimal(amount)
             else:
-                total_known = False
+                total_known, errors = False, []  # [] (not None): the full check will report it
             if len(parts) > _N_IH:
                 errors = [FieldError(lineno, IH, raw[:200], f"{len(parts)} columns, IH has {_N_IH}")]
         elif row_type == CR and rows:
@@ -453,7 +535,9 @@ def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator
                 continue
             cr, cr_line = parts, lineno
             if len(parts) > _N_CR:
-                errors = (errors or []) + [FieldError(lineno, CR, raw[:200], f"{len(parts)} columns, CR has {_N_CR}")]
+                errors = (errors or []) + [
+                    FieldError(lineno, CR, raw[:200], f"{len(parts)} columns, CR has {_N_CR}")
+                ]
         elif len(parts) == 1 and not row_type.strip():
             continue  # blank line
         elif row_type == FH:
@@ -467,9 +551,13 @@ def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator
         yield _finish(line, rows, cr, cr_line, errors)
     mismatches = []
     if count != expected[0]:
-        mismatches.append(FieldError(fh_line, "InvoiceCount", str(expected[0]), f"the file has {count} invoices"))
+        mismatches.append(
+            FieldError(fh_line, "InvoiceCount", str(expected[0]), f"the file has {count} invoices")
+        )
     if total_known and total != expected[1]:
-        mismatches.append(FieldError(fh_line, "TotalInvoiceAmount", str(expected[1]), f"the invoices total {total}"))
+        mismatches.append(
+            FieldError(fh_line, "TotalInvoiceAmount", str(expected[1]), f"the invoices total {total}")
+        )
     if mismatches:
         raise FileRejected(mismatches, file_name)
 

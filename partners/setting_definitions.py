@@ -21,6 +21,8 @@ class SettingDefinition:
     partners: tuple[str, ...]
 
 
+#: RTDR (8-10) and data pump endpoints (11-19) are used by every partner we call over SOAP.
+_SOAP_PARTNERS = ("aus", "cayenta", "daffron")
 _D = ("daffron",)
 _ENDPOINT_EXAMPLE = "Ex. https://cis.partner.example:8083/tbx-daily/services/CB (MultiSpeak CB service)."
 _USERNAME = "Ex. InvoiceCloud. Same for every biller of the partner."
@@ -38,18 +40,18 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         "portal. (The seed spells it 'Supress'.)",
         _D,
     ),
-    SettingDefinition(8, "RTDR EndPoint/Webservice URL", URL, True, _ENDPOINT_EXAMPLE, _D),
-    SettingDefinition(9, "RTDR Username if Applicable", TEXT, False, _USERNAME, _D),
-    SettingDefinition(10, "RTDR Key or Password if Applicable", SECRET, False, _SECRET, _D),
-    SettingDefinition(11, "DataPump Payments EndPoint/Webservice URL", URL, True, _ENDPOINT_EXAMPLE, _D),
-    SettingDefinition(12, "DataPump Payments EndPoint/Webservice Username", TEXT, False, _USERNAME, _D),
-    SettingDefinition(13, "DataPump Payments EndPoint/Webservice Password", SECRET, False, _SECRET, _D),
-    SettingDefinition(14, "DataPump Paperless EndPoint/Webservice URL", URL, True, _ENDPOINT_EXAMPLE, _D),
-    SettingDefinition(15, "DataPump Paperless EndPoint/Webservice Username", TEXT, False, _USERNAME, _D),
-    SettingDefinition(16, "DataPump Paperless EndPoint/Webservice Password", SECRET, False, _SECRET, _D),
-    SettingDefinition(17, "DataPump Autopay EndPoint/Webservice URL", URL, True, _ENDPOINT_EXAMPLE, _D),
-    SettingDefinition(18, "DataPump Autopay EndPoint/Webservice Username", TEXT, False, _USERNAME, _D),
-    SettingDefinition(19, "DataPump Autopay EndPoint/Webservice Password", SECRET, False, _SECRET, _D),
+    SettingDefinition(8, "RTDR EndPoint/Webservice URL", URL, True, _ENDPOINT_EXAMPLE, _SOAP_PARTNERS),
+    SettingDefinition(9, "RTDR Username if Applicable", TEXT, False, _USERNAME, _SOAP_PARTNERS),
+    SettingDefinition(10, "RTDR Key or Password if Applicable", SECRET, False, _SECRET, _SOAP_PARTNERS),
+    SettingDefinition(11, "DataPump Payments EndPoint/Webservice URL", URL, True, _ENDPOINT_EXAMPLE, _SOAP_PARTNERS),
+    SettingDefinition(12, "DataPump Payments EndPoint/Webservice Username", TEXT, False, _USERNAME, _SOAP_PARTNERS),
+    SettingDefinition(13, "DataPump Payments EndPoint/Webservice Password", SECRET, False, _SECRET, _SOAP_PARTNERS),
+    SettingDefinition(14, "DataPump Paperless EndPoint/Webservice URL", URL, True, _ENDPOINT_EXAMPLE, _SOAP_PARTNERS),
+    SettingDefinition(15, "DataPump Paperless EndPoint/Webservice Username", TEXT, False, _USERNAME, _SOAP_PARTNERS),
+    SettingDefinition(16, "DataPump Paperless EndPoint/Webservice Password", SECRET, False, _SECRET, _SOAP_PARTNERS),
+    SettingDefinition(17, "DataPump Autopay EndPoint/Webservice URL", URL, True, _ENDPOINT_EXAMPLE, _SOAP_PARTNERS),
+    SettingDefinition(18, "DataPump Autopay EndPoint/Webservice Username", TEXT, False, _USERNAME, _SOAP_PARTNERS),
+    SettingDefinition(19, "DataPump Autopay EndPoint/Webservice Password", SECRET, False, _SECRET, _SOAP_PARTNERS),
     SettingDefinition(
         20,
         "Remote PDF EndPoint/Webservice URL",

@@ -15,6 +15,7 @@ Errors are ``PartnerError`` subclasses carrying the masked envelopes:
   timeout, connection dropped mid-exchange). A pump call ending so may have been posted: do not
   resend blindly (SPEC "Ambiguous outcomes").
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,14 +26,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import requests
 import zeep
 from lxml import etree
 from urllib3.exceptions import ProtocolError
 from zeep.exceptions import Error as ZeepError
-from zeep.exceptions import Fault, TransportError, ValidationError
+from zeep.exceptions import Fault, ValidationError
 from zeep.plugins import Plugin
 from zeep.transports import Transport
 from zeep.wsdl import Document
@@ -56,7 +57,11 @@ PERMANENT_FAULT = re.compile(
 TRANSIENT_4XX = frozenset({408, 425, 429})
 
 ZEEP_SETTINGS = zeep.Settings(strict=True, xsd_ignore_sequence_order=True, forbid_dtd=True)
-SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def safe_parser() -> etree.XMLParser:
+    """Return a new parser that resolves no entities and fetches nothing (one per parse: thread-safe)."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,9 @@ def malformed(call: CallResult, message: str) -> SoapError:
 
 # --- masking -----------------------------------------------------------------------------------
 
-_ATTR_SECRET = re.compile(r"""(\b[\w:.-]*(?:password|passwd|pwd|secret|token|key)\s*=\s*)(["'])(.*?)\2""", re.I)
+_ATTR_SECRET = re.compile(
+    r"""(\b[\w:.-]*(?:password|passwd|pwd|secret|token|key)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE
+)
 _ELEM_SECRET = re.compile(
     r"(<((?:[\w.-]+:)?[\w.-]*(?:password|passwd|pwd|secret|token|key))\b[^>]*(?<!/)>)(.*?)(</\2\s*>)",
     re.IGNORECASE | re.DOTALL,
@@ -141,7 +148,7 @@ def mask_xml(xml: etree._Element | bytes | str | None) -> str:
     else:
         raw = xml.encode("utf-8") if isinstance(xml, str) else xml
         try:
-            root = etree.fromstring(raw, SAFE_PARSER)
+            root = etree.fromstring(raw, safe_parser())
         except etree.XMLSyntaxError:
             text = raw.decode("utf-8", errors="replace")
             return _ELEM_SECRET.sub(rf"\1{MASK}\4", _ATTR_SECRET.sub(rf"\1\2{MASK}\2", text))
@@ -155,7 +162,7 @@ def mask_xml(xml: etree._Element | bytes | str | None) -> str:
             for child in list(element):
                 element.remove(child)
             element.text = MASK
-    return etree.tostring(root, encoding="unicode")
+    return str(etree.tostring(root, encoding="unicode"))
 
 
 # --- WSDL cache --------------------------------------------------------------------------------
@@ -175,7 +182,8 @@ def load_document(wsdl_path: Path) -> Document:
         if document is None:
             if not key.is_file():
                 raise PartnerError(f"WSDL not found: {key}", permanent=True)
-            document = Document(str(key), Transport(), settings=ZEEP_SETTINGS)
+            # zeep annotates ``transport`` as a class; it takes an instance.
+            document = Document(str(key), Transport(), settings=ZEEP_SETTINGS)  # type: ignore[arg-type,no-untyped-call]
             _documents[key] = document
             logger.debug("parsed WSDL %s", key)
         return document
@@ -207,10 +215,11 @@ class _Capture(Plugin):
         self.request_xml = ""
         self.response_xml = ""
         self.status_code: int | None = None
-        self.raw_response: bytes | None = None
         self.has_fault = False
 
-    def egress(self, envelope: Any, http_headers: dict[str, str], operation: Any, binding_options: Any) -> Any:
+    def egress(
+        self, envelope: Any, http_headers: dict[str, str], operation: Any, binding_options: Any
+    ) -> Any:
         if self.soap_action is not None:
             http_headers["SOAPAction"] = f'"{self.soap_action}"'
         self.request_xml = mask_xml(envelope)
@@ -223,19 +232,18 @@ class _Capture(Plugin):
 
     def received(self, response: requests.Response) -> None:
         self.status_code = response.status_code
-        self.raw_response = response.content
         self.response_xml = mask_xml(response.content)
 
 
-class _RecordingTransport(Transport):  # type: ignore[misc]
+class _RecordingTransport(Transport):
     """zeep Transport that hands the raw HTTP answer to the call's capture (HTML 500s included)."""
 
     def __init__(self, capture: _Capture, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
         self._capture = capture
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
-        response = super().post(address, message, headers)
+        response: requests.Response = super().post(address, message, headers)  # type: ignore[no-untyped-call]
         self._capture.received(response)
         return response
 
@@ -259,7 +267,9 @@ def _fault_error(code: str | None, message: str | None) -> _Failure:
     code_text, text = (code or "").strip(), (message or "").strip()
     client_fault = code_text.split(":")[-1].split(".")[0].lower() in {"client", "sender"}
     permanent = client_fault or bool(PERMANENT_FAULT.search(text))
-    return _Failure(SoapError, f"SOAP fault {code_text or '?'}: {text or '(no message)'}", permanent, code_text)
+    return _Failure(
+        SoapError, f"SOAP fault {code_text or '?'}: {text or '(no message)'}", permanent, code_text
+    )
 
 
 def _request_error(exc: requests.RequestException, timeout: tuple[float, float]) -> _Failure:
@@ -296,11 +306,20 @@ def _zeep_error(exc: ZeepError, capture: _Capture) -> _Failure:
     return _Failure(SoapError, f"malformed response: {exc}", False)
 
 
+def _operation_of(envelope: etree._Element) -> str:
+    body = envelope.find(f"{{{SOAP_ENV}}}Body")
+    first = next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
+    return etree.QName(first).localname if first is not None else "?"
+
+
 # --- client ------------------------------------------------------------------------------------
 
 
 class SoapClient:
-    """Calls one partner endpoint through a parsed WSDL, or with envelopes built by the caller."""
+    """Calls one partner endpoint through a parsed WSDL, or with envelopes built by the caller.
+
+    Use it as a context manager (or call :meth:`close`) to release its HTTP connections.
+    """
 
     def __init__(
         self, document: Document, endpoint: str, *, connect_timeout: float, read_timeout: float
@@ -313,6 +332,16 @@ class SoapClient:
         self.session = requests.Session()
         self._binding = _soap11_binding(document)
 
+    def close(self) -> None:
+        """Close the HTTP session and its pooled connections."""
+        self.session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def call(self, operation: str, soap_action: str | None = None, **kwargs: Any) -> CallResult:
         """Call WSDL ``operation`` with ``kwargs`` (zeep style); ``soap_action`` overrides the WSDL's.
 
@@ -321,8 +350,10 @@ class SoapClient:
         """
         capture = _Capture(soap_action)
         transport = _RecordingTransport(capture, session=self.session, operation_timeout=self.timeout)
-        client = zeep.Client(self.document, transport=transport, plugins=[capture], settings=ZEEP_SETTINGS)
-        service = client.create_service(self._binding, self.endpoint)
+        client = zeep.Client(  # type: ignore[no-untyped-call]
+            self.document, transport=transport, plugins=[capture], settings=ZEEP_SETTINGS
+        )
+        service = client.create_service(self._binding, self.endpoint)  # type: ignore[no-untyped-call]
         started = time.monotonic()
         try:
             value = service[operation](**kwargs)
@@ -340,7 +371,7 @@ class SoapClient:
         """
         capture = _Capture(soap_action)
         capture.request_xml = mask_xml(envelope)
-        operation = operation or etree.QName(envelope.find(f"{{{SOAP_ENV}}}Body")[0]).localname
+        operation = operation or _operation_of(envelope)
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{soap_action}"'}
         data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
         started = time.monotonic()
@@ -349,7 +380,9 @@ class SoapClient:
         except requests.RequestException as exc:
             raise self._raise(_request_error(exc, self.timeout), capture, started, operation) from exc
         capture.received(response)
-        return self._done(self._read_reply(response, capture, started, operation), capture, started, operation)
+        return self._done(
+            self._read_reply(response, capture, started, operation), capture, started, operation
+        )
 
     def _read_reply(
         self, response: requests.Response, capture: _Capture, started: float, operation: str
@@ -357,7 +390,7 @@ class SoapClient:
         if response.status_code in (201, 202) and not response.content:
             return None
         try:
-            document = etree.fromstring(response.content, SAFE_PARSER)
+            document = etree.fromstring(response.content, safe_parser())
         except etree.XMLSyntaxError as exc:
             failure = (
                 _http_error(response.status_code, "no SOAP fault in the answer")
@@ -373,7 +406,9 @@ class SoapClient:
         if response.status_code != 200:
             raise self._raise(_http_error(response.status_code, "no SOAP fault"), capture, started, operation)
         if body is None:
-            raise self._raise(_Failure(SoapError, "malformed response: no soap:Body", False), capture, started, operation)
+            raise self._raise(
+                _Failure(SoapError, "malformed response: no soap:Body", False), capture, started, operation
+            )
         return next((child for child in body if isinstance(child.tag, str)), None)
 
     def _done(self, value: Any, capture: _Capture, started: float, operation: str) -> CallResult:
@@ -383,7 +418,9 @@ class SoapClient:
 
     def _raise(self, failure: _Failure, capture: _Capture, started: float, operation: str) -> SoapError:
         duration_ms = (time.monotonic() - started) * 1000
-        logger.warning("%s %s failed after %.0f ms: %s", operation, self.endpoint, duration_ms, failure.message)
+        logger.warning(
+            "%s %s failed after %.0f ms: %s", operation, self.endpoint, duration_ms, failure.message
+        )
         return failure.kind(
             f"{operation}: {failure.message}",
             failure.permanent,

@@ -3,6 +3,7 @@
 AUS has one "cash only" flag and no separate CC/ACH blocks over RTDR: cash only sets both blocks
 (SPEC section 3). Settings: 8 = endpoint, 9 = user name, 10 = password (both optional).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,22 +14,27 @@ from typing import Any
 from zeep.helpers import serialize_object
 
 from partners.balances import BalanceResult, money, setting
-from partners.soap import CallResult, SoapClient, get_client, malformed
+from partners.soap import CallResult, get_client, malformed
 
 WSDL_PATH = Path(__file__).parent / "wsdl" / "aus.wsdl"
 SETTING_ENDPOINT, SETTING_USER, SETTING_PASSWORD = 8, 9, 10
 
 
-def client_for(settings: Mapping[int, str], timeout: tuple[float, float]) -> tuple[SoapClient, dict[str, str]]:
-    """Return the RTDR client (setting 8) and the credential arguments every AUS call takes."""
-    client = get_client(
-        WSDL_PATH, setting(settings, SETTING_ENDPOINT), connect_timeout=timeout[0], read_timeout=timeout[1]
-    )
+def _call(
+    settings: Mapping[int, str],
+    timeout: tuple[float, float],
+    operation: str,
+    soap_action: str | None = None,
+    **arguments: Any,
+) -> CallResult:
+    """Call ``operation`` at the RTDR endpoint (setting 8) with the credentials (9/10) AUS requires."""
+    endpoint = setting(settings, SETTING_ENDPOINT)
     credentials = {
         "UserName": setting(settings, SETTING_USER, required=False),
         "Password": setting(settings, SETTING_PASSWORD, required=False),
     }
-    return client, credentials
+    with get_client(WSDL_PATH, endpoint, connect_timeout=timeout[0], read_timeout=timeout[1]) as client:
+        return client.call(operation, soap_action, **credentials, **arguments)
 
 
 def _same_account(asked: str, answered: Any) -> bool:
@@ -51,7 +57,7 @@ def to_balance(account_number: str, call: CallResult) -> BalanceResult:
         block_cc=cash_only,
         block_ach=cash_only,
         cash_only=cash_only,
-        raw=dict(serialize_object(data, dict)),
+        raw=dict(serialize_object(data, dict)),  # type: ignore[no-untyped-call]
         request_xml=call.request_xml,
         response_xml=call.response_xml,
         duration_ms=call.duration_ms,
@@ -71,9 +77,8 @@ def fetch_balance(
     True)`` when setting 8 is missing or AUS says the account is unknown; ``SoapError`` /
     ``OutcomeUnknown`` (``permanent=False``) on timeouts, 5xx and malformed answers.
     """
-    client, credentials = client_for(settings, timeout)
     soap_action = (options or {}).get("soap_action") or None
-    call = client.call("GetAccountData", soap_action, AccountNumber=account_number, **credentials)
+    call = _call(settings, timeout, "GetAccountData", soap_action, AccountNumber=account_number)
     try:
         return to_balance(account_number, call)
     except (ValueError, AttributeError) as exc:
@@ -98,12 +103,12 @@ def search_accounts(
     timeout: tuple[float, float] = (2.0, 5.0),
 ) -> AccountSearch:
     """Call SearchByAdvancedUtilityCustomerAndLocationNumber; raises like :func:`fetch_balance`."""
-    client, credentials = client_for(settings, timeout)
-    call = client.call(
+    call = _call(
+        settings,
+        timeout,
         "SearchByAdvancedUtilityCustomerAndLocationNumber",
         CustomerNumber=customer_number,
         LocationNumber=location_number,
-        **credentials,
     )
     # zeep unwraps a result holding one repeated element to a plain list (None when empty).
     found = call.value if isinstance(call.value, list) else getattr(call.value, "AccountNumber", None)

@@ -5,6 +5,7 @@ JSON ``{"block_ach": [codes], "block_cc": [codes], "cash_only": [codes]}`` (a ca
 both blocks). Setting 107 names the past-due column of the answer (default ``PASTDUE_AMT``).
 The standard Cayenta integration has no budget billing. Settings: 8 = endpoint, 9/10 = credentials.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,9 @@ def block_codes(settings: Mapping[int, str]) -> dict[str, frozenset[str]]:
         if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
             raise ValueError("expected an object of code lists")
     except ValueError as exc:
-        raise PartnerError(f"advanced setting 28 is not valid block-code JSON: {exc}", permanent=True) from exc
+        raise PartnerError(
+            f"advanced setting 28 is not valid block-code JSON: {exc}", permanent=True
+        ) from exc
     unknown = set(data) - set(BLOCK_RULES)
     if unknown:
         raise PartnerError(f"advanced setting 28 has unknown keys {sorted(unknown)}", permanent=True)
@@ -71,7 +74,10 @@ def extra_columns(value: Any) -> dict[str, str]:
 def to_balance(
     account_number: str, call: CallResult, *, codes: Mapping[str, frozenset[str]], past_due_field: str
 ) -> BalanceResult:
-    """Map a GetAccountBalance answer; raises ValueError when it is empty, for another account, or unreadable."""
+    """Map a GetAccountBalance answer.
+
+    Raises ValueError when the answer is empty, for another account, or has an unreadable amount.
+    """
     data = call.value
     if data is None:
         raise ValueError("empty GetAccountBalanceResult")
@@ -80,9 +86,12 @@ def to_balance(
     columns = extra_columns(data)
     column = next((name for name in columns if name.upper() == past_due_field.upper()), None)
     if column is None:
-        logger.warning("GetAccountBalance: no past-due column %s for %s; past due = 0", past_due_field, account_number)
+        logger.warning(
+            "GetAccountBalance: no past-due column %s for %s; past due = 0", past_due_field, account_number
+        )
     blocks = blocks_for(data.BLOCK_EFT_IND, codes)
-    raw = {k: v for k, v in dict(serialize_object(data, dict)).items() if k != "_value_1"}
+    serialized = dict(serialize_object(data, dict))  # type: ignore[no-untyped-call]
+    raw = {k: v for k, v in serialized.items() if k != "_value_1"}
     return BalanceResult(
         account_number=account_number,
         balance_due=money(data.BALANCE_AMT, field_name="BALANCE_AMT"),
@@ -114,16 +123,15 @@ def fetch_balance(
     """
     codes = block_codes(settings)
     past_due_field = setting(settings, SETTING_PAST_DUE_FIELD, required=False) or DEFAULT_PAST_DUE_FIELD
-    client = get_client(
-        WSDL_PATH, setting(settings, SETTING_ENDPOINT), connect_timeout=timeout[0], read_timeout=timeout[1]
-    )
-    call = client.call(
-        "GetAccountBalance",
-        (options or {}).get("soap_action") or None,
-        USER_ID=setting(settings, SETTING_USER, required=False),
-        PASSWORD=setting(settings, SETTING_PASSWORD, required=False),
-        ACCOUNT_NO=account_number,
-    )
+    endpoint = setting(settings, SETTING_ENDPOINT)
+    with get_client(WSDL_PATH, endpoint, connect_timeout=timeout[0], read_timeout=timeout[1]) as client:
+        call = client.call(
+            "GetAccountBalance",
+            (options or {}).get("soap_action") or None,
+            USER_ID=setting(settings, SETTING_USER, required=False),
+            PASSWORD=setting(settings, SETTING_PASSWORD, required=False),
+            ACCOUNT_NO=account_number,
+        )
     try:
         return to_balance(account_number, call, codes=codes, past_due_field=past_due_field)
     except (ValueError, AttributeError) as exc:

@@ -6,20 +6,29 @@ InvoiceNumber (max bill control number), Custom2 base account, Custom3 sub accou
 location, Custom9 bill control number, Custom10 ``Base-BillControl``, PastDue; CR AccountNumber
 (``MSACCT-MSUB``), name, address, phone, email, BlockPaymentsCC, DisplayAccountNumber.
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from partners.bif import BifRecord, ColumnMap, check_file_name, decode_lines, read_bif, reject
+from partners.bif import BifRecord, ColumnMap, check_file_name, read_bif, reject, utf8_text
 
-_NAME = re.compile(r"(?:^|_)(?P<bid>\d+)_(?P<mm>\d\d)(?P<dd>\d\d)(?P<yyyy>\d{4})(?:\.[A-Za-z0-9]+)?$")
+_NAME = re.compile(
+    r"(?:^|_)(?P<bid>\d+)_(?P<mm>\d\d)(?P<dd>\d\d)(?P<yyyy>\d{4})(?:\.[A-Za-z0-9]+)?$", re.ASCII
+)
 CONVENTION = "BID_MMDDYYYY"
 
 
-def parse(stream: BinaryIO, *, file_name: str, bid: int, kind: str = "invoices",
-          mapping: Sequence[ColumnMap] | None = None) -> Iterator[BifRecord]:
+def parse(
+    stream: BinaryIO,
+    *,
+    file_name: str,
+    bid: int,
+    kind: str = "invoices",
+    mapping: Sequence[ColumnMap] | None = None,
+) -> Iterator[BifRecord]:
     """Yield a BifInvoice or InvalidInvoice per invoice of a Daffron BIF file, streaming.
 
     Lazy like every parser: nothing is checked before the first ``next()``. Only
@@ -33,5 +42,8 @@ def parse(stream: BinaryIO, *, file_name: str, bid: int, kind: str = "invoices",
     assert match is not None
     month, day = int(match.group("mm")), int(match.group("dd"))
     if not (1 <= month <= 12 and 1 <= day <= 31):
-        raise reject(0, "file_name", file_name, f"MMDDYYYY in the name is not a date ({CONVENTION})", file_name)
-    yield from read_bif(decode_lines(stream, file_name), file_name=file_name)
+        raise reject(
+            0, "file_name", file_name, f"MMDDYYYY in the name is not a date ({CONVENTION})", file_name
+        )
+    with utf8_text(stream) as lines:  # read_bif checks the UTF-8 of every line itself
+        yield from read_bif(lines, file_name=file_name)

@@ -8,6 +8,7 @@ where the schema does not. What we send validates against the MultiSpeak 3.0 typ
 
 Post the envelopes with ``partners.soap.get_client(WSDL_PATH, endpoint, ...).post(...)``.
 """
+
 from __future__ import annotations
 
 import re

@@ -10,6 +10,7 @@ object's fields, on the items or on the result); unknown elements are logged, ne
 Settings: 8 = endpoint, 9 = user, 10 = password. ``options``: ``operation`` (default
 ``GetPayableItemsList``) and ``soap_action`` (default the MultiSpeak 3.0 action for the operation).
 """
+
 from __future__ import annotations
 
 import logging
@@ -121,8 +122,12 @@ def to_balance(account_number: str, parsed: PayableItems, call: CallResult) -> B
     if prepaid is not None:
         balance = money(prepaid, field_name="remainingBalance")
     else:
-        balance = sum((money(i.get("currentAmount"), field_name="currentAmount") for i in parsed.items), Decimal("0.00"))
-    past_due = sum((money(i.get("pastDueAmount"), field_name="pastDueAmount") for i in parsed.items), Decimal("0.00"))
+        balance = sum(
+            (money(i.get("currentAmount"), field_name="currentAmount") for i in parsed.items), Decimal("0.00")
+        )
+    past_due = sum(
+        (money(i.get("pastDueAmount"), field_name="pastDueAmount") for i in parsed.items), Decimal("0.00")
+    )
     families = payment_families(parsed.allowable) if parsed.allowable is not None else {"cc", "ach"}
     block_cc = "cc" not in families or (parsed.extension(PREVENT_CC_EXTENSION) or "").lower() in YES
     block_ach = "ach" not in families
@@ -161,9 +166,9 @@ def fetch_balance(
     credentials = ms.Credentials(
         setting(settings, SETTING_USER, required=False), setting(settings, SETTING_PASSWORD, required=False)
     )
-    client = get_client(ms.WSDL_PATH, endpoint, connect_timeout=timeout[0], read_timeout=timeout[1])
     envelope = ms.payable_items_request(credentials, account_number, operation=operation)
-    call = client.post(envelope, soap_action=soap_action, operation=operation)
+    with get_client(ms.WSDL_PATH, endpoint, connect_timeout=timeout[0], read_timeout=timeout[1]) as client:
+        call = client.post(envelope, soap_action=soap_action, operation=operation)
     result = ms.result_of(call.value)
     try:
         if result is None:

@@ -11,6 +11,7 @@ column 4 (may be omitted). The name carries no BID.
 
 Both yield a dataclass per valid row, or an InvalidRow with its errors; blank lines are skipped.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,6 +23,7 @@ from typing import BinaryIO, TypeAlias
 from zoneinfo import ZoneInfo
 
 from partners.bif import FieldError, check_file_name, decode_lines, parse_amount, parse_date, reject
+from partners.flexibill.invoices import BID_TOKEN
 
 US_CENTRAL = ZoneInfo("America/Chicago")
 BALANCE_DIFFERENTIAL = 2  # AdjustmentTypeID
@@ -29,9 +31,10 @@ INVOICE_TYPE_ID = 42
 
 BAF_COLUMNS = ("AccountNumber", "InvoiceNumber", "AdjustmentAmount")
 SPF_COLUMNS = ("AccountNumber", "InvoiceNumber", "PaymentExpirationDate", "PaymentExpirationMessage")
-_BID_TOKEN = re.compile(r"(?:^|[_.\-])(?P<bid>\d+)(?=[_.\-])")
 #: No BID in an SPF name: the empty ``bid`` group makes check_file_name skip that check.
-_SPF_NAME = re.compile(r"_(?P<code>[A-Za-z0-9]+)_(?P<date>\d{8})(?P<seq>\d{6})(?P<bid>)\.SPF$", re.IGNORECASE)
+_SPF_NAME = re.compile(
+    r"_(?P<code>[A-Za-z0-9]+)_(?P<date>\d{8})(?P<seq>\d{6})(?P<bid>)\.SPF$", re.IGNORECASE | re.ASCII
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +74,9 @@ BalanceRecord: TypeAlias = BalanceAdjustment | InvalidRow
 ExpirationRecord: TypeAlias = PaymentExpiration | InvalidRow
 
 
-def _rows(stream: BinaryIO, file_name: str, width: int,
-          min_width: int) -> Iterator[tuple[int, str, list[str], list[FieldError]]]:
+def _rows(
+    stream: BinaryIO, file_name: str, width: int, min_width: int
+) -> Iterator[tuple[int, str, list[str], list[FieldError]]]:
     """Yield (line, text, columns padded to ``width``, column-count errors) per non-blank line."""
     for lineno, text in enumerate(decode_lines(stream, file_name), 1):
         if not text.strip():
@@ -80,20 +84,28 @@ def _rows(stream: BinaryIO, file_name: str, width: int,
         cells = [cell.strip() for cell in text.split("|")]
         errors = []
         if not min_width <= len(cells) <= width:
-            errors.append(FieldError(lineno, "columns", text[:200], f"{len(cells)} columns, expected "
-                                     + (f"{min_width} to {width}" if min_width < width else str(width))))
+            errors.append(
+                FieldError(
+                    lineno,
+                    "columns",
+                    text[:200],
+                    f"{len(cells)} columns, expected "
+                    + (f"{min_width} to {width}" if min_width < width else str(width)),
+                )
+            )
         cells = cells[:width] + [""] * (width - len(cells))
         yield lineno, text, cells, errors
 
 
-def parse_balances(stream: BinaryIO, *, file_name: str, bid: int,
-                   now: datetime | None = None) -> Iterator[BalanceRecord]:
+def parse_balances(
+    stream: BinaryIO, *, file_name: str, bid: int, now: datetime | None = None
+) -> Iterator[BalanceRecord]:
     """Yield a BalanceAdjustment or InvalidRow per line of a .BAF file.
 
     ``now`` (default: the current time) is stamped in US Central on every adjustment. Raises
     FileRejected for a name without .BAF or naming another BID, or undecodable bytes.
     """
-    check_file_name(file_name, _BID_TOKEN, bid, "", required=False)
+    check_file_name(file_name, BID_TOKEN, bid, "", required=False)
     if not file_name.upper().endswith(".BAF"):
         raise reject(0, "file_name", file_name, "a FlexiBill daily balance file ends in .BAF", file_name)
     adjusted_at = (now or datetime.now(US_CENTRAL)).astimezone(US_CENTRAL)

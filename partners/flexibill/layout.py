@@ -15,6 +15,7 @@ every D field (the seed lists no D limits).
 ``maps_to`` names the BIF fields a value is copied to; the BIF fields the seed derives (InvoiceNumber,
 AccountNumber, CustomerName ...) come from the rule functions in ``HDR_RULES``, each beside the table.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -82,10 +83,14 @@ HDR: tuple[Field, ...] = (
     _f("PenaltySinceLastBill", 15, "Custom44"),
     _f("YTDVariance", 15, "Custom45"),
     _f("ActualAmount", 15, "Custom46"),
-    *(f for n in range(1, 7) for f in (
-        _f(f"TaxCode{n}", 2, f"Custom{45 + 2 * n}"),
-        _f(f"TaxAmount{n}", 7, f"Custom{46 + 2 * n}"),
-    )),
+    *(
+        f
+        for n in range(1, 7)
+        for f in (
+            _f(f"TaxCode{n}", 2, f"Custom{45 + 2 * n}"),
+            _f(f"TaxAmount{n}", 7, f"Custom{46 + 2 * n}"),
+        )
+    ),
     _f("LinkedID", 10, "Custom59"),
     _f("DelinquentMessage", 30, "Custom60"),
     _f("DiscountAmount", 15, kind=AMOUNT, note="PromptPayDiscountAmount by rule"),
@@ -109,31 +114,51 @@ DETAIL: tuple[Field, ...] = (
     _f("ActualAmount", 15, "CustomField11", note="for budget billing"),
     _f("VarianceAmount", 15, "CustomField12", note="for budget billing"),
     _f("RateDiscount", 15, "CustomField13"),
-    *(f for n in range(1, 14) for f in (
-        _f(f"PreviousConsumption{n}", 12, f"CustomField{12 + 2 * n}"),
-        _f(f"PreviousReadDate{n}", 10, f"CustomField{13 + 2 * n}",
-           note="the seed says PreviousReadDate12 twice" if n == 13 else ""),
-    )),
+    *(
+        f
+        for n in range(1, 14)
+        for f in (
+            _f(f"PreviousConsumption{n}", 12, f"CustomField{12 + 2 * n}"),
+            _f(
+                f"PreviousReadDate{n}",
+                10,
+                f"CustomField{13 + 2 * n}",
+                note="the seed says PreviousReadDate12 twice" if n == 13 else "",
+            ),
+        )
+    ),
     _f("MeterReadingCode", 4, "CustomField40"),
     _f("ServiceFromDate", 10, "CustomField41"),
     _f("ServiceToDate", 10, "CustomField43", note="CustomField42 is absent from the seed"),
     _f("BaseRate", 12, "CustomField44"),
     _f("BaseConsumption", 12, "CustomField45"),
-    *(f for n in range(1, 9) for f in (
-        _f(f"RateStep{n}Rate", 12, f"CustomField{44 + 2 * n}"),
-        _f(f"RateStep{n}Cons", 12, f"CustomField{45 + 2 * n}"),
-    )),
+    *(
+        f
+        for n in range(1, 9)
+        for f in (
+            _f(f"RateStep{n}Rate", 12, f"CustomField{44 + 2 * n}"),
+            _f(f"RateStep{n}Cons", 12, f"CustomField{45 + 2 * n}"),
+        )
+    ),
     _f("Adj", 15, "CustomField62", note="if adjustment"),
-    *(f for n in range(1, 7) for f in (
-        _f(f"TaxCode{n}", 2, f"CustomField{61 + 2 * n}"),
-        _f(f"TaxAmount{n}", 7, f"CustomField{62 + 2 * n}"),
-    )),
-    *(f for m in (2, 3) for f in (
-        _f(f"MeterNo{m}", 15, f"CustomField{75 + 4 * (m - 2)}"),
-        _f(f"CurrentReadMeterNo{m}", 10, f"CustomField{76 + 4 * (m - 2)}"),
-        _f(f"PreviousReadMeterNo{m}", 10, f"CustomField{77 + 4 * (m - 2)}"),
-        _f(f"ConsumptionMeterNo{m}", 12, f"CustomField{78 + 4 * (m - 2)}"),
-    )),
+    *(
+        f
+        for n in range(1, 7)
+        for f in (
+            _f(f"TaxCode{n}", 2, f"CustomField{61 + 2 * n}"),
+            _f(f"TaxAmount{n}", 7, f"CustomField{62 + 2 * n}"),
+        )
+    ),
+    *(
+        f
+        for m in (2, 3)
+        for f in (
+            _f(f"MeterNo{m}", 15, f"CustomField{75 + 4 * (m - 2)}"),
+            _f(f"CurrentReadMeterNo{m}", 10, f"CustomField{76 + 4 * (m - 2)}"),
+            _f(f"PreviousReadMeterNo{m}", 10, f"CustomField{77 + 4 * (m - 2)}"),
+            _f(f"ConsumptionMeterNo{m}", 12, f"CustomField{78 + 4 * (m - 2)}"),
+        )
+    ),
     _f("Units", 10, "CustomField83"),
     _f("PriorDue", 15, "CustomField84", note="not in .BRF files (struck through in the seed)"),
 )
@@ -249,6 +274,7 @@ HDR_RULES: tuple[Rule, ...] = (
     Rule(CR, "CustomerName", ("BillToName", "BillToName2"), customer_name),
     Rule(CR, "CustomerName2", ("BillToName", "BillToName2"), customer_name2),
 )
+
 
 def record_type(kind: str) -> str:
     """RecordType: N for an invoice file (.BIF), R for a replacement file (.BRF)."""

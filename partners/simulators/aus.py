@@ -4,6 +4,7 @@ Fixtures: account number -> {"balance", "past_due", "due_date" (ISO or None), "c
 "customer_number", "location_number"}. Default accounts: 1001 (current), 1002 (past due),
 1003 (cash only: both blocks), 1001 and 1002 share customer C100 at location L200.
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,12 +20,30 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SAMPLE_PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
 
 DEFAULT_FIXTURES: dict[str, dict[str, Any]] = {
-    "1001": {"balance": "125.50", "past_due": "0.00", "due_date": "2025-07-15", "cash_only": False,
-             "customer_number": "C100", "location_number": "L200"},
-    "1002": {"balance": "310.75", "past_due": "85.25", "due_date": "2025-07-10", "cash_only": False,
-             "customer_number": "C100", "location_number": "L200"},
-    "1003": {"balance": "64.00", "past_due": "64.00", "due_date": None, "cash_only": True,
-             "customer_number": "C300", "location_number": "L300"},
+    "1001": {
+        "balance": "125.50",
+        "past_due": "0.00",
+        "due_date": "2025-07-15",
+        "cash_only": False,
+        "customer_number": "C100",
+        "location_number": "L200",
+    },
+    "1002": {
+        "balance": "310.75",
+        "past_due": "85.25",
+        "due_date": "2025-07-10",
+        "cash_only": False,
+        "customer_number": "C100",
+        "location_number": "L200",
+    },
+    "1003": {
+        "balance": "64.00",
+        "past_due": "64.00",
+        "due_date": None,
+        "cash_only": True,
+        "customer_number": "C300",
+        "location_number": "L300",
+    },
 }
 
 

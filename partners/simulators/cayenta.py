@@ -5,6 +5,7 @@ Fixtures: account number -> {"balance", "due_date" (ISO or None), "block_code", 
 ``{"block_ach": ["A"], "block_cc": ["C"], "cash_only": ["X"]}`` in mind: 2001 (no block),
 2002 (code A), 2003 (code C), 2004 (code X, cash only), 2005 (past due in ARREARS_AMT, for setting 107).
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,12 +22,31 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SAMPLE_BLOCK_SETTING = '{"block_ach": ["A"], "block_cc": ["C"], "cash_only": ["X"]}'
 
 DEFAULT_FIXTURES: dict[str, dict[str, Any]] = {
-    "2001": {"balance": "150.00", "due_date": "2025-07-20", "block_code": "", "columns": {"PASTDUE_AMT": "0.00"}},
-    "2002": {"balance": "75.40", "due_date": "2025-07-20", "block_code": "A", "columns": {"PASTDUE_AMT": "12.30"}},
-    "2003": {"balance": "99.99", "due_date": "2025-07-21", "block_code": "C", "columns": {"PASTDUE_AMT": "0"}},
+    "2001": {
+        "balance": "150.00",
+        "due_date": "2025-07-20",
+        "block_code": "",
+        "columns": {"PASTDUE_AMT": "0.00"},
+    },
+    "2002": {
+        "balance": "75.40",
+        "due_date": "2025-07-20",
+        "block_code": "A",
+        "columns": {"PASTDUE_AMT": "12.30"},
+    },
+    "2003": {
+        "balance": "99.99",
+        "due_date": "2025-07-21",
+        "block_code": "C",
+        "columns": {"PASTDUE_AMT": "0"},
+    },
     "2004": {"balance": "410.00", "due_date": None, "block_code": "X", "columns": {"PASTDUE_AMT": "410.00"}},
-    "2005": {"balance": "88.00", "due_date": "2025-07-22", "block_code": "",
-             "columns": {"ARREARS_AMT": "40.00", "PASTDUE_AMT": "0.00"}},
+    "2005": {
+        "balance": "88.00",
+        "due_date": "2025-07-22",
+        "block_code": "",
+        "columns": {"ARREARS_AMT": "40.00", "PASTDUE_AMT": "0.00"},
+    },
 }
 
 

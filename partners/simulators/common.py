@@ -1,4 +1,5 @@
 """Pieces shared by the partner simulators: faults and small lxml helpers."""
+
 from __future__ import annotations
 
 from lxml import etree

@@ -9,6 +9,7 @@ text}], "allowable": [transactionType] or None (no list), "extensions": [(name, 
 CommitPaymentTransaction answers like the seed's sample; a repeated ``transactionId`` extension is
 recorded in ``handle.duplicates`` and answered Success without posting again.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,8 +20,16 @@ from lxml import etree
 from partners.simulators.common import SoapFault, add, find_text, root, unknown_account, unknown_operation
 
 NS = "http://www.multispeak.org/Version_3.0"
-ITEM_FIELDS = ("pastDueAmount", "currentAmount", "description", "chargeCode", "dueDate", "disconnectDate",
-               "lastPaymentAmount", "lastPaymentDate")
+ITEM_FIELDS = (
+    "pastDueAmount",
+    "currentAmount",
+    "description",
+    "chargeCode",
+    "dueDate",
+    "disconnectDate",
+    "lastPaymentAmount",
+    "lastPaymentDate",
+)
 ALL_TYPES = ["creditCardPayment", "achPayment", "eCheckPayment", "cashPayment"]
 
 
@@ -30,27 +39,46 @@ def _item(current: str, past_due: str, description: str, due: str = "2025-07-15T
 
 DEFAULT_FIXTURES: dict[str, dict[str, Any]] = {
     # Two services: balance 155.25 (120.10 + 35.15), past due 25.05 (20.00 + 5.05); everything allowed.
-    "35909001": {"items": [_item("120.10", "20.00", "Electric"), _item("35.15", "5.05", "Water", "2025-07-12T00:00:00")],
-                 "allowable": ALL_TYPES},
+    "35909001": {
+        "items": [
+            _item("120.10", "20.00", "Electric"),
+            _item("35.15", "5.05", "Water", "2025-07-12T00:00:00"),
+        ],
+        "allowable": ALL_TYPES,
+    },
     # Prepaid, extensions after the fields as in the seed: balance = remainingBalance 4.93.
-    "267002": {"items": [_item("0", "0", "Prepaid electric")], "allowable": ALL_TYPES,
-               "extensions": [("remainingBalance", "4.93", "decimal"), ("remainingDays", "1", "decimal")],
-               "extensions_at": "last"},
+    "267002": {
+        "items": [_item("0", "0", "Prepaid electric")],
+        "allowable": ALL_TYPES,
+        "extensions": [("remainingBalance", "4.93", "decimal"), ("remainingDays", "1", "decimal")],
+        "extensions_at": "last",
+    },
     # Prepaid with the extensions first (schema order).
-    "267003": {"items": [_item("12.00", "0", "Prepaid electric")], "allowable": ALL_TYPES,
-               "extensions": [("remainingBalance", "18.40", "decimal")], "extensions_at": "first"},
+    "267003": {
+        "items": [_item("12.00", "0", "Prepaid electric")],
+        "allowable": ALL_TYPES,
+        "extensions": [("remainingBalance", "18.40", "decimal")],
+        "extensions_at": "first",
+    },
     # Cash only: both blocked.
     "3001": {"items": [_item("80.00", "80.00", "Electric")], "allowable": ["cashPayment"]},
     # preventCreditCard = Y, extensions first.
-    "3002": {"items": [_item("42.50", "0", "Electric")], "allowable": ALL_TYPES,
-             "extensions": [("preventCreditCard", "Y", "string")], "extensions_at": "first"},
+    "3002": {
+        "items": [_item("42.50", "0", "Electric")],
+        "allowable": ALL_TYPES,
+        "extensions": [("preventCreditCard", "Y", "string")],
+        "extensions_at": "first",
+    },
     # No allowableTransactionTypes list: nothing blocked by it.
     "3003": {"items": [_item("10.00", "0", "Electric")], "allowable": None},
     # Card only: ACH blocked.
     "3004": {"items": [_item("20.00", "0", "Electric")], "allowable": ["creditCardPayment"]},
     # eCheck and cash, mixed case: CC blocked, ACH allowed; plus unknown elements to tolerate.
-    "3005": {"items": [_item("1.5E1", "0.5", "Electric")], "allowable": ["ECHECKPAYMENT", "CashPayment"],
-             "extra": {"serviceCategory": "residential"}},
+    "3005": {
+        "items": [_item("1.5E1", "0.5", "Electric")],
+        "allowable": ["ECHECKPAYMENT", "CashPayment"],
+        "extra": {"serviceCategory": "residential"},
+    },
 }
 
 
@@ -58,8 +86,13 @@ def response_header() -> etree._Element:
     """Return the MultiSpeakMsgHeader the seed's sample answer carries."""
     return etree.Element(
         f"{{{NS}}}MultiSpeakMsgHeader",
-        {"Company": "Daffron and Associates, Inc.", "AppName": "Toolbox iXp", "AppVersion": "2.0",
-         "Version": "3.0", "SessionID": "2013-01-01_010101"},
+        {
+            "Company": "Daffron and Associates, Inc.",
+            "AppName": "Toolbox iXp",
+            "AppVersion": "2.0",
+            "Version": "3.0",
+            "SessionID": "2013-01-01_010101",
+        },
         nsmap={None: NS},
     )
 

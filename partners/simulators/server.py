@@ -5,6 +5,7 @@
 Each partner module (``aus``, ``cayenta``, ``daffron``) supplies ``DEFAULT_FIXTURES`` and
 ``respond(operation, request, handle) -> response body element``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,18 +13,18 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
-from typing import Any
+from typing import Any, Self
 
 from lxml import etree
 
 from partners.simulators import aus, cayenta, daffron
 from partners.simulators.common import SOAP_ENV, SoapFault
+from partners.soap import safe_parser
 
 logger = logging.getLogger(__name__)
 
 PARTNERS: dict[str, ModuleType] = {"aus": aus, "cayenta": cayenta, "daffron": daffron}
 MODES = ("ok", "slow", "fault", "unknown_account", "malformed", "http500")
-SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 class SimulatorHandle:
@@ -102,7 +103,7 @@ class SimulatorHandle:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> SimulatorHandle:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -117,7 +118,7 @@ def envelope_bytes(body: etree._Element | None, header: etree._Element | None = 
     body_element = etree.SubElement(root, f"{{{SOAP_ENV}}}Body")
     if body is not None:
         body_element.append(body)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
 def fault_bytes(code: str, message: str) -> bytes:
@@ -128,7 +129,9 @@ def fault_bytes(code: str, message: str) -> bytes:
     return envelope_bytes(fault)
 
 
-def _ok(handle: SimulatorHandle, module: ModuleType, operation: str, request: etree._Element) -> tuple[int, str, bytes]:
+def _ok(
+    handle: SimulatorHandle, module: ModuleType, operation: str, request: etree._Element
+) -> tuple[int, str, bytes]:
     try:
         body = module.respond(operation, request, handle)
     except SoapFault as fault:
@@ -137,7 +140,9 @@ def _ok(handle: SimulatorHandle, module: ModuleType, operation: str, request: et
     return 200, "text/xml; charset=utf-8", envelope_bytes(body, header)
 
 
-def _slow(handle: SimulatorHandle, module: ModuleType, operation: str, request: etree._Element) -> tuple[int, str, bytes]:
+def _slow(
+    handle: SimulatorHandle, module: ModuleType, operation: str, request: etree._Element
+) -> tuple[int, str, bytes]:
     handle.wait(handle.slow_seconds)
     return _ok(handle, module, operation, request)
 
@@ -146,27 +151,43 @@ def _slow(handle: SimulatorHandle, module: ModuleType, operation: str, request: 
 ANSWERS: dict[str, Callable[[SimulatorHandle, ModuleType, str, etree._Element], tuple[int, str, bytes]]] = {
     "ok": _ok,
     "slow": _slow,
-    "fault": lambda h, m, o, r: (500, "text/xml; charset=utf-8", fault_bytes("soap:Server", "Simulated server error")),
-    "unknown_account": lambda h, m, o, r: (
-        500, "text/xml; charset=utf-8", fault_bytes("soap:Client", "Unknown account: account not found"),
+    "fault": lambda h, m, o, r: (
+        500,
+        "text/xml; charset=utf-8",
+        fault_bytes("soap:Server", "Simulated server error"),
     ),
-    "malformed": lambda h, m, o, r: (200, "text/xml; charset=utf-8", b"<?xml version='1.0'?><soap:Envelope><soap:Bo"),
-    "http500": lambda h, m, o, r: (500, "text/html", b"<html><body><h1>500 Internal Server Error</h1></body></html>"),
+    "unknown_account": lambda h, m, o, r: (
+        500,
+        "text/xml; charset=utf-8",
+        fault_bytes("soap:Client", "Unknown account: account not found"),
+    ),
+    "malformed": lambda h, m, o, r: (
+        200,
+        "text/xml; charset=utf-8",
+        b"<?xml version='1.0'?><soap:Envelope><soap:Bo",
+    ),
+    "http500": lambda h, m, o, r: (
+        500,
+        "text/html",
+        b"<html><body><h1>500 Internal Server Error</h1></body></html>",
+    ),
 }
 
 
 def _handler_for(handle: SimulatorHandle, module: ModuleType) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             action = (self.headers.get("SOAPAction") or "").strip().strip('"')
             try:
-                request = etree.fromstring(raw, SAFE_PARSER)
+                request = etree.fromstring(raw, safe_parser())
                 body = request.find(f"{{{SOAP_ENV}}}Body")
                 operation = etree.QName(next(c for c in body if isinstance(c.tag, str))).localname
             except (etree.XMLSyntaxError, TypeError, StopIteration) as exc:
                 handle.record("?", raw.decode("utf-8", errors="replace"), action)
-                self._send(500, "text/xml; charset=utf-8", fault_bytes("soap:Client", f"malformed request: {exc}"))
+                self._send(
+                    500, "text/xml; charset=utf-8", fault_bytes("soap:Client", f"malformed request: {exc}")
+                )
                 return
             handle.record(operation, raw.decode("utf-8", errors="replace"), action)
             answer = ANSWERS.get(handle.mode, _ok)
@@ -182,7 +203,7 @@ def _handler_for(handle: SimulatorHandle, module: ModuleType) -> type[BaseHTTPRe
             except (BrokenPipeError, ConnectionResetError):
                 logger.debug("client left before the answer (it timed out)")
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             logger.debug("%s simulator: " + format, handle.partner, *args)
 
     return Handler

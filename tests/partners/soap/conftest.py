@@ -1,4 +1,5 @@
 """Fixtures for the SOAP layer tests: one loopback simulator per partner, reset between tests."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """AUS GetAccountData mapping and the IVR account search, against the AUS simulator."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,7 +37,9 @@ def test_credentials_are_optional_and_masked(aus_sim: SimulatorHandle) -> None:
 
 def _answer(account: str) -> CallResult:
     account_data = load_document(aus.WSDL_PATH).types.get_type("{urn:billbridge:aus:1}AccountData")
-    data = account_data(AccountNumber=account, BalanceDue=Decimal("1.00"), PastDueAmount=Decimal("0"), CashOnly=False)
+    data = account_data(
+        AccountNumber=account, BalanceDue=Decimal("1.00"), PastDueAmount=Decimal(0), CashOnly=False
+    )
     return CallResult(data, "<req/>", "<resp/>", 1.0, 200)
 
 

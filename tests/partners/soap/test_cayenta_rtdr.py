@@ -1,4 +1,5 @@
 """Cayenta GetAccountBalance mapping: setting 28 block codes, setting 107 past-due column."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,7 +23,9 @@ from .conftest import FAST, settings_for
         ("2004", (True, True, True)),  # "X": cash only blocks both
     ],
 )
-def test_block_codes_from_setting_28(cayenta_sim: SimulatorHandle, account: str, blocks: tuple[bool, ...]) -> None:
+def test_block_codes_from_setting_28(
+    cayenta_sim: SimulatorHandle, account: str, blocks: tuple[bool, ...]
+) -> None:
     result = cayenta.fetch_balance(settings_for(cayenta_sim), account, timeout=FAST)
     assert (result.block_cc, result.block_ach, result.cash_only) == blocks
 
@@ -65,8 +68,12 @@ def test_invalid_setting_28_is_permanent_and_sends_nothing(cayenta_sim: Simulato
 
 
 def test_unreadable_amount_is_malformed(cayenta_sim: SimulatorHandle) -> None:
-    cayenta_sim.fixtures["2999"] = {"balance": "1.00", "due_date": None, "block_code": "",
-                                    "columns": {"PASTDUE_AMT": "lots"}}
+    cayenta_sim.fixtures["2999"] = {
+        "balance": "1.00",
+        "due_date": None,
+        "block_code": "",
+        "columns": {"PASTDUE_AMT": "lots"},
+    }
     try:
         with pytest.raises(PartnerError) as caught:
             cayenta.fetch_balance(settings_for(cayenta_sim), "2999", timeout=FAST)

@@ -1,4 +1,5 @@
 """Daffron GetPayableItemsList mapping (SPEC section 3), against the MultiSpeak simulator."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -71,9 +72,15 @@ def test_payment_blocks(daffron_sim: SimulatorHandle, account: str, blocks: tupl
 def test_prevent_credit_card_read_when_extensions_come_last(
     daffron_sim: SimulatorHandle, extra_accounts: dict[str, dict[str, Any]]
 ) -> None:
-    number = add_account(daffron_sim, extra_accounts, "4001", items=[{"currentAmount": "5"}],
-                         allowable=["creditCardPayment", "achPayment"],
-                         extensions=[("preventCreditCard", "y", "string")], extensions_at="last")
+    number = add_account(
+        daffron_sim,
+        extra_accounts,
+        "4001",
+        items=[{"currentAmount": "5"}],
+        allowable=["creditCardPayment", "achPayment"],
+        extensions=[("preventCreditCard", "y", "string")],
+        extensions_at="last",
+    )
     result = fetch(daffron_sim, number)
     assert (result.block_cc, result.block_ach) == (True, False)
 
@@ -81,8 +88,15 @@ def test_prevent_credit_card_read_when_extensions_come_last(
 def test_extensions_on_the_result_itself_are_read(
     daffron_sim: SimulatorHandle, extra_accounts: dict[str, dict[str, Any]]
 ) -> None:
-    number = add_account(daffron_sim, extra_accounts, "4002", items=[{"currentAmount": "9.00"}], allowable=None,
-                         extensions=[("remainingBalance", "2.50", "decimal")], extensions_at="result")
+    number = add_account(
+        daffron_sim,
+        extra_accounts,
+        "4002",
+        items=[{"currentAmount": "9.00"}],
+        allowable=None,
+        extensions=[("remainingBalance", "2.50", "decimal")],
+        extensions_at="result",
+    )
     assert fetch(daffron_sim, number).balance_due == Decimal("2.50")
 
 
@@ -109,7 +123,9 @@ def test_no_payable_items_means_nothing_due(
     assert (result.balance_due, result.past_due, result.due_date) == (Decimal("0.00"), Decimal("0.00"), None)
 
 
-@pytest.mark.parametrize(("field", "value"), [("currentAmount", "abc"), ("pastDueAmount", "NaN"), ("dueDate", "soon")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("currentAmount", "abc"), ("pastDueAmount", "NaN"), ("dueDate", "soon")]
+)
 def test_unreadable_values_are_malformed_and_transient(
     daffron_sim: SimulatorHandle, extra_accounts: dict[str, dict[str, Any]], field: str, value: str
 ) -> None:
@@ -164,7 +180,9 @@ def test_seed_sample_answer_maps_per_spec() -> None:
     body = etree.fromstring(SEED_ANSWER).find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
     result_element = ms.result_of(body[0])
     assert result_element is not None
-    result = daffron.to_balance("1001", daffron.read_payable_items(result_element), CallResult(body[0], "", "", 1.0))
+    result = daffron.to_balance(
+        "1001", daffron.read_payable_items(result_element), CallResult(body[0], "", "", 1.0)
+    )
     assert (result.balance_due, result.past_due) == (Decimal("100.35"), Decimal("10.30"))
     assert result.due_date == date(2025, 8, 1)
     assert (result.block_cc, result.block_ach, result.cash_only) == (True, True, False)

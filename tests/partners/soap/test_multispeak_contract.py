@@ -2,6 +2,7 @@
 
 The reference lives outside the project (``../shared/multispeak/``); the tests skip when it is absent.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,8 +25,11 @@ XS = "http://www.w3.org/2001/XMLSchema"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 CREDENTIALS = ms.Credentials("InvoiceCloud", "s3cret-pw")
 #: The reference dump drops the "Get" prefix; our subset uses the official names.
-DUMP_NAMES = {"GetPayableItemsList": "PayableItemsList", "GetPayableItemsListResponse": "PayableItemsListResponse",
-              "GetPayableItemsListResult": "PayableItemsListResult"}
+DUMP_NAMES = {
+    "GetPayableItemsList": "PayableItemsList",
+    "GetPayableItemsListResponse": "PayableItemsListResponse",
+    "GetPayableItemsListResult": "PayableItemsListResult",
+}
 
 
 def _schema_element(wsdl: Path) -> etree._Element:
@@ -85,7 +89,9 @@ def test_payable_items_request_as_sent_validates(
 def test_payable_items_request_under_the_dump_name_validates_as_is(
     reference: etree.XMLSchema, daffron_sim: SimulatorHandle
 ) -> None:
-    daffron.fetch_balance(settings_for(daffron_sim), "3003", timeout=FAST, options={"operation": "PayableItemsList"})
+    daffron.fetch_balance(
+        settings_for(daffron_sim), "3003", timeout=FAST, options={"operation": "PayableItemsList"}
+    )
     header, body = _parts(daffron_sim.calls[-1][1])
     _assert_valid(reference, header)
     _assert_valid(reference, body)
@@ -93,10 +99,18 @@ def test_payable_items_request_under_the_dump_name_validates_as_is(
 
 def _payments() -> list[ms.PaymentTender]:
     return [
-        ms.PaymentTender("35909001", "creditCardPayment", Decimal("232.10"), "A01 - Approved (EXACT MATCH)", "WEB",
-                         "e4deba7f-86e7-4850-8226-d6a2fbfb0ab6"),
+        ms.PaymentTender(
+            "35909001",
+            "creditCardPayment",
+            Decimal("232.10"),
+            "A01 - Approved (EXACT MATCH)",
+            "WEB",
+            "e4deba7f-86e7-4850-8226-d6a2fbfb0ab6",
+        ),
         ms.PaymentTender("267002", "achPayment", Decimal("15.00"), "ACH123", "OBD", "guid-2"),
-        ms.PaymentTender("3001", "cashPayment", Decimal("5"), "K1", "KIOSK", "guid-3", biller_reference="BHappy"),
+        ms.PaymentTender(
+            "3001", "cashPayment", Decimal(5), "K1", "KIOSK", "guid-3", biller_reference="BHappy"
+        ),
         ms.PaymentTender("3002", "eCheckPayment", Decimal("7.5"), "E1", "WEB", "guid-4"),
     ]
 
@@ -131,7 +145,12 @@ def test_pump_requests_as_sent_validate(
 def test_extensions_list_comes_first_in_tender() -> None:
     envelope = ms.commit_payment_request(CREDENTIALS, _payments()[:1])
     tender = envelope.find(f".//{{{ms.NS}}}tender")
-    assert [etree.QName(c).localname for c in tender] == ["extensionsList", "amount", "authorizationCode", "paymentMode"]
+    assert [etree.QName(c).localname for c in tender] == [
+        "extensionsList",
+        "amount",
+        "authorizationCode",
+        "paymentMode",
+    ]
     values = [i.findtext(f"{{{ms.NS}}}extValue") for i in tender.iter(f"{{{ms.NS}}}extensionsItem")]
     assert values == ["e4deba7f-86e7-4850-8226-d6a2fbfb0ab6"]
 
@@ -143,20 +162,27 @@ def test_amount_format_follows_setting_35(version: int, text: str) -> None:
 
 
 def test_shortest_amounts() -> None:
-    assert [ms.format_amount(Decimal(a)) for a in ("230.00", "0.00", "15", "0.10")] == ["230", "0", "15", "0.1"]
+    assert [ms.format_amount(Decimal(a)) for a in ("230.00", "0.00", "15", "0.10")] == [
+        "230",
+        "0",
+        "15",
+        "0.1",
+    ]
 
 
 def test_authorization_code_is_cut_at_50_characters() -> None:
     long_code = "A" * 60
-    payment = ms.PaymentTender("1", "creditCardPayment", Decimal("1"), long_code, "WEB", "g")
+    payment = ms.PaymentTender("1", "creditCardPayment", Decimal(1), long_code, "WEB", "g")
     envelope = ms.commit_payment_request(CREDENTIALS, [payment])
     assert envelope.findtext(f".//{{{ms.NS}}}authorizationCode") == "A" * 50
 
 
 @pytest.mark.parametrize(
     "comment",
-    [ms.HistoryComment("1", "2", datetime(2025, 1, 1), "AUTOPAY ON"),
-     ms.HistoryComment("1", "2", datetime(2025, 1, 1, tzinfo=ZoneInfo("UTC")), "X" * 71)],
+    [
+        ms.HistoryComment("1", "2", datetime(2025, 1, 1), "AUTOPAY ON"),
+        ms.HistoryComment("1", "2", datetime(2025, 1, 1, tzinfo=ZoneInfo("UTC")), "X" * 71),
+    ],
 )
 def test_history_comment_rules(comment: ms.HistoryComment) -> None:
     with pytest.raises(ValueError):
@@ -165,7 +191,9 @@ def test_history_comment_rules(comment: ms.HistoryComment) -> None:
 
 def test_log_time_keeps_the_biller_offset() -> None:
     log_time = datetime(2020, 8, 6, 0, 1, 32, tzinfo=ZoneInfo("America/Chicago"))
-    envelope = ms.history_comments_request(CREDENTIALS, [ms.HistoryComment("1001", "3210", log_time, "AUTOPAY ON")])
+    envelope = ms.history_comments_request(
+        CREDENTIALS, [ms.HistoryComment("1001", "3210", log_time, "AUTOPAY ON")]
+    )
     assert envelope.findtext(f".//{{{ms.NS}}}logTime") == "2020-08-06T00:01:32-05:00"
 
 
@@ -184,9 +212,14 @@ def _canonical(element: etree._Element) -> tuple[Any, ...]:
 def test_subset_types_are_identical_to_the_reference() -> None:
     if not CB_SERVER_WSDL.is_file():
         pytest.skip(f"MultiSpeak reference WSDL not found at {CB_SERVER_WSDL}")
+
     def definitions(wsdl: Path) -> dict[tuple[str, str], etree._Element]:
-        return {(etree.QName(d).localname, DUMP_NAMES.get(d.get("name"), d.get("name"))): d
-                for d in _schema_element(wsdl) if isinstance(d.tag, str)}
+        return {
+            (etree.QName(d).localname, DUMP_NAMES.get(d.get("name"), d.get("name"))): d
+            for d in _schema_element(wsdl)
+            if isinstance(d.tag, str)
+        }
+
     ours, theirs = definitions(ms.WSDL_PATH), definitions(CB_SERVER_WSDL)
     assert len(ours) == 43
     for key, definition in ours.items():

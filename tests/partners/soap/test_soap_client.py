@@ -1,7 +1,10 @@
 """partners.soap: error classification, timeouts, masking, WSDL parsed once, SOAPAction override."""
+
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +37,9 @@ def sim(request: pytest.FixtureRequest) -> SimulatorHandle:
     return handle
 
 
-def _fetch(handle: SimulatorHandle, *, account: str | None = None, timeout: tuple[float, float] = FAST) -> Any:
+def _fetch(
+    handle: SimulatorHandle, *, account: str | None = None, timeout: tuple[float, float] = FAST
+) -> Any:
     fetch, known = RTDR[handle.partner]
     return fetch(settings_for(handle), account or known, timeout=timeout)
 
@@ -114,10 +119,8 @@ def unaccepting_port() -> Iterator[int]:
     for _ in range(4):
         filler = socket.socket()
         filler.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):  # non-blocking connect: completes in the backlog
             filler.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
         fillers.append(filler)
     yield port
     for sock in (*fillers, server):
@@ -193,8 +196,15 @@ def test_soap_action_override_is_sent(aus_sim: SimulatorHandle) -> None:
 def test_pump_operation_through_zeep_records_and_succeeds(cayenta_sim: SimulatorHandle) -> None:
     client = soap.get_client(cayenta.WSDL_PATH, cayenta_sim.url, connect_timeout=0.5, read_timeout=1)
     result = client.call(
-        "AddARItem", USER_ID="u", PASSWORD="hunter2", ACCOUNT_NO="2001", TRAN_TYPE=6, AMOUNT=Decimal("10.50"),
-        TRAN_DATE="2025-07-01T10:00:00-05:00", TENDER_TYPE="CC", REFERENCE_NO="guid-1",
+        "AddARItem",
+        USER_ID="u",
+        PASSWORD="hunter2",
+        ACCOUNT_NO="2001",
+        TRAN_TYPE=6,
+        AMOUNT=Decimal("10.50"),
+        TRAN_DATE="2025-07-01T10:00:00-05:00",
+        TENDER_TYPE="CC",
+        REFERENCE_NO="guid-1",
     )
     assert result.value.SUCCESS is True
     assert "<ns0:TRAN_TYPE>6</ns0:TRAN_TYPE>" in result.request_xml
@@ -230,3 +240,31 @@ def test_mask_xml_hides_secrets(xml: str, secret: str) -> None:
 def test_mask_xml_keeps_other_values() -> None:
     masked = soap.mask_xml('<h UserID="InvoiceCloud" Pwd="x"><accountNumber>42</accountNumber></h>')
     assert 'UserID="InvoiceCloud"' in masked and "<accountNumber>42</accountNumber>" in masked
+
+
+@pytest.fixture
+def hang_up_port() -> Iterator[int]:
+    """A server that reads the request and closes the connection without answering."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(2)
+
+    def serve_once() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = server.accept()
+            connection.recv(65536)
+            connection.close()
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    thread.join(timeout=2)
+    server.close()
+
+
+def test_connection_dropped_after_sending_is_outcome_unknown(hang_up_port: int) -> None:
+    with pytest.raises(OutcomeUnknown) as caught:
+        daffron.fetch_balance({8: f"http://127.0.0.1:{hang_up_port}/", 10: "pw"}, "35909001", timeout=FAST)
+    assert "dropped" in str(caught.value)
+    assert 'Pwd="********"' in caught.value.request_xml

@@ -1,0 +1,56 @@
+"""Row building and record counting, without the database."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from billers.loading_rows import CustomizationError, Customizations, compact_dicts
+from exchanges.intake_formats import count_records
+from partners.bif import read_bif
+from tests.exchanges.conftest import SAMPLES
+
+
+def test_fast_path_over_split_rows_matches_the_public_dicts():
+    text = (SAMPLES / "daffron_2778_11202026.BIF").read_text().splitlines(keepends=True)
+    lazy = list(read_bif(text))
+    touched = list(read_bif(text))
+    for invoice in touched:
+        invoice.header, invoice.customer, invoice.details  # noqa: B018 - builds the dicts
+    assert lazy[0]._header is None and touched[0]._header is not None
+    for fast, slow in zip(lazy, touched):
+        assert compact_dicts(fast) == compact_dicts(slow)
+    header, customer, details = compact_dicts(lazy[0])
+    assert "RowType" not in header and "RowType" not in customer and "RowType" not in details[0]
+    assert header["Custom9"] == "458213" and "Custom1" not in header  # empty values left out
+
+
+def test_customizations_are_checked_and_applied():
+    custom = Customizations.build([("PaymentExpirationDate", "-3"), ("InvoiceDueDate", "20"),
+                                   ("PromptPayExpirationDate", "12/01/2026"), ("AllowPartialPayments", "N"),
+                                   ("LateFeeDate", "")])
+    header = {"InvoiceDate": "11/01/2026", "InvoiceDueDate": "11/15/2026"}
+    custom.apply(header)
+    assert header == {"InvoiceDate": "11/01/2026", "InvoiceDueDate": "11/21/2026",
+                      "PaymentExpirationDate": "11/18/2026", "PromptPayExpirationDate": "12/01/2026",
+                      "AllowPartialPayments": "N"}
+    for name, value in [("InvoiceTypeID", "x7"), ("MinimumAmountDue", "1,00"), ("BalanceForward", "maybe"),
+                        ("InvoiceDate", "2026-11-01"), ("InvoiceFormatGuid", "g" * 41)]:
+        with pytest.raises(CustomizationError, match=name):
+            Customizations.build([(name, value)])
+    assert not Customizations.build([])
+
+
+@pytest.mark.parametrize(("data", "needle", "expected"), [
+    (b"FH|x\nIH|1\nCR|a\nIH|2\nID|IH|\n", b"\nIH|", 2),
+    (b"HDR1\nD  1\nHDR2", b"\nHDR", 2),
+    (b"<billheaders>\n  <bill>\n  </bill><bill>x</bill></billheaders>", b"<bill>", 2),
+    (b"a|b\nc|d", None, 2),
+    (b"a|b\nc|d\n", None, 2),
+    (b"", b"\nIH|", 0),
+])
+def test_count_records(data, needle, expected, monkeypatch):
+    import exchanges.intake_formats as formats
+
+    monkeypatch.setattr(formats, "CHUNK", 3)  # markers split across chunks are still found once
+    assert count_records(io.BytesIO(data), needle) == expected
