@@ -24,6 +24,10 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_catalogue
 	$(PY) manage.py seed_demo
+	$(PY) manage.py pump --ensure-schedules
+	$(PY) manage.py poll_transports --schedules
+	$(PY) manage.py raise_alerts --schedule
+	$(PY) -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup(); from payments.batches import ensure_schedules; ensure_schedules()"
 
 run: demo
 	@$(PY) manage.py ensure_demo_admin
