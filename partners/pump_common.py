@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -290,3 +290,44 @@ def tender_code(payload: Mapping[str, Any]) -> str:
     except KeyError:
         raise PartnerError(f"unknown tender {tender!r}", permanent=True) from None
 
+
+
+@dataclass(frozen=True)
+class ZeepPump:
+    """A partner whose pump operations are zeep calls answered by a success flag (AUS, Cayenta)."""
+
+    partner: str
+    wsdl_path: Any
+    operations: Mapping[str, Operation]
+    builders: Mapping[str, Callable[[PumpEvent, PumpContext], dict[str, Any]]]
+    user_field: str
+    password_field: str
+    success_field: str
+    message_field: str
+    reference_field: str
+    empty_answer: str
+
+    def prepare(self, event: PumpEvent, ctx: PumpContext) -> tuple[Operation, Credentials, dict[str, Any]]:
+        try:
+            operation = self.operations[event.event_type]
+        except KeyError:
+            raise PartnerError(f"{self.partner} has no operation for {event.event_type}", permanent=True) from None
+        found = credentials(ctx, operation.endpoint)
+        arguments = {self.user_field: found.user, self.password_field: found.password,
+                     **self.builders[event.event_type](event, ctx)}
+        return operation, found, arguments
+
+    def render(self, event: PumpEvent, ctx: PumpContext) -> Rendered:
+        """Return the masked envelope ``deliver`` would send; raises PartnerError like ``deliver``."""
+        operation, found, arguments = self.prepare(event, ctx)
+        return Rendered(operation.name, safe_url(found.url), zeep_envelope(self.wsdl_path, operation.name, **arguments))
+
+    def deliver(self, event: PumpEvent, ctx: PumpContext) -> PumpResult:
+        """Send the event; a false success flag in the answer is a permanent refusal (``SoapError``)."""
+        operation, found, arguments = self.prepare(event, ctx)
+        call = client_for(self.wsdl_path, found.url, ctx).call(operation.name, **arguments)
+        answer = call.value
+        if answer is None or not getattr(answer, self.success_field, False):
+            message = getattr(answer, self.message_field, None) or self.empty_answer
+            raise refused(call, f"{operation.name}: {self.partner} refused it: {message}")
+        return result(call, operation.name, found.url, getattr(answer, self.reference_field, "") or "")

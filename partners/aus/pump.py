@@ -19,7 +19,6 @@ from typing import Any
 
 from partners import pump_common as pc
 from partners.aus.rtdr import WSDL_PATH
-from partners.base import PartnerError
 
 PAYMENT, AUTOPAY_CHANGE, PAPERLESS_CHANGE = "payment", "autopay_change", "paperless_change"
 
@@ -84,32 +83,10 @@ BUILDERS: dict[str, Callable[[pc.PumpEvent, pc.PumpContext], dict[str, Any]]] = 
 }
 
 
-def _prepare(event: pc.PumpEvent, ctx: pc.PumpContext) -> tuple[pc.Operation, pc.Credentials, dict[str, Any]]:
-    try:
-        operation = OPERATIONS[event.event_type]
-    except KeyError:
-        raise PartnerError(f"AUS has no operation for {event.event_type}", permanent=True) from None
-    found = pc.credentials(ctx, operation.endpoint)
-    arguments = {"UserName": found.user, "Password": found.password, **BUILDERS[event.event_type](event, ctx)}
-    return operation, found, arguments
-
-
-def render(event: pc.PumpEvent, ctx: pc.PumpContext) -> pc.Rendered:
-    """Return the masked envelope ``deliver`` would send; raises PartnerError like ``deliver``."""
-    operation, found, arguments = _prepare(event, ctx)
-    return pc.Rendered(operation.name, pc.safe_url(found.url),
-                       pc.zeep_envelope(WSDL_PATH, operation.name, **arguments))
-
-
-def deliver(event: pc.PumpEvent, ctx: pc.PumpContext) -> pc.PumpResult:
-    """Send the event to the biller's AUS endpoint; return the exchange, or raise.
-
-    An ``OperationResult`` with ``Success`` false is a permanent refusal (``SoapError``).
-    """
-    operation, found, arguments = _prepare(event, ctx)
-    call = pc.client_for(WSDL_PATH, found.url, ctx).call(operation.name, **arguments)
-    answer = call.value
-    if answer is None or not getattr(answer, "Success", False):
-        message = getattr(answer, "Message", None) or "no OperationResult"
-        raise pc.refused(call, f"{operation.name}: AUS refused it: {message}")
-    return pc.result(call, operation.name, found.url, getattr(answer, "ReferenceNumber", "") or "")
+PUMP = pc.ZeepPump(
+    partner="AUS", wsdl_path=WSDL_PATH, operations=OPERATIONS, builders=BUILDERS,
+    user_field="UserName", password_field="Password", success_field="Success", message_field="Message",
+    reference_field="ReferenceNumber", empty_answer="no OperationResult",
+)
+render = PUMP.render
+deliver = PUMP.deliver

@@ -112,32 +112,10 @@ BUILDERS: dict[str, Callable[[pc.PumpEvent, pc.PumpContext], dict[str, Any]]] = 
 }
 
 
-def _prepare(event: pc.PumpEvent, ctx: pc.PumpContext) -> tuple[pc.Operation, pc.Credentials, dict[str, Any]]:
-    try:
-        operation = OPERATIONS[event.event_type]
-    except KeyError:
-        raise PartnerError(f"Cayenta has no operation for {event.event_type}", permanent=True) from None
-    found = pc.credentials(ctx, operation.endpoint)
-    arguments = {"USER_ID": found.user, "PASSWORD": found.password, **BUILDERS[event.event_type](event, ctx)}
-    return operation, found, arguments
-
-
-def render(event: pc.PumpEvent, ctx: pc.PumpContext) -> pc.Rendered:
-    """Return the masked envelope ``deliver`` would send; raises PartnerError like ``deliver``."""
-    operation, found, arguments = _prepare(event, ctx)
-    return pc.Rendered(operation.name, pc.safe_url(found.url),
-                       pc.zeep_envelope(WSDL_PATH, operation.name, **arguments))
-
-
-def deliver(event: pc.PumpEvent, ctx: pc.PumpContext) -> pc.PumpResult:
-    """Send the event to the biller's Cayenta endpoint; return the exchange, or raise.
-
-    A ``RESULT`` with ``SUCCESS`` false is a permanent refusal (``SoapError``).
-    """
-    operation, found, arguments = _prepare(event, ctx)
-    call = pc.client_for(WSDL_PATH, found.url, ctx).call(operation.name, **arguments)
-    answer = call.value
-    if answer is None or not getattr(answer, "SUCCESS", False):
-        message = getattr(answer, "MESSAGE", None) or "no RESULT"
-        raise pc.refused(call, f"{operation.name}: Cayenta refused it: {message}")
-    return pc.result(call, operation.name, found.url, getattr(answer, "ITEM_ID", "") or "")
+PUMP = pc.ZeepPump(
+    partner="Cayenta", wsdl_path=WSDL_PATH, operations=OPERATIONS, builders=BUILDERS,
+    user_field="USER_ID", password_field="PASSWORD", success_field="SUCCESS", message_field="MESSAGE",
+    reference_field="ITEM_ID", empty_answer="no RESULT",
+)
+render = PUMP.render
+deliver = PUMP.deliver
