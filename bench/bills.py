@@ -91,13 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bills", type=int, default=500)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--max-tasks", type=int, default=100, help="bills per worker before it is replaced")
+    parser.add_argument("--max-tasks", type=int, help="bills per worker before it is replaced (default: as in production)")
     parser.add_argument("--keep", type=Path, help="write the last PDF here")
     args = parser.parse_args(argv)
     _setup()
-    from billers.bill_pdf import RenderPool
+    from billers.bill_pdf import MAX_TASKS_PER_CHILD, RenderPool
     from billers.bill_render import DEFAULT_TEMPLATE, TEMPLATES_DIR, bill_html, stylesheet_text
 
+    args.max_tasks = args.max_tasks or MAX_TASKS_PER_CHILD
     started = time.perf_counter()
     jobs = [(inv.invoice_number, bill_html(inv, DEFAULT_TEMPLATE)) for inv in build_invoices(args.bills)]
     html_seconds = time.perf_counter() - started

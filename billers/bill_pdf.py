@@ -7,6 +7,7 @@ weasyprint, so pool workers are replaced after ``maxtasksperchild`` bills.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ from weasyprint.urls import URLFetcher
 logger = logging.getLogger(__name__)
 
 #: Bills a pool worker renders before it is replaced (weasyprint keeps what it allocated).
-MAX_TASKS_PER_CHILD = 100
+MAX_TASKS_PER_CHILD = 250
 
 
 class RefusedURL(ValueError):
@@ -63,6 +64,7 @@ class Renderer:
 
     def __init__(self, base_dir: Path, css_text: str = "") -> None:
         self.base_dir = Path(base_dir).resolve()
+        self.key = (str(self.base_dir), css_text)
         self.fetcher = LocalOnlyFetcher([self.base_dir])
         self.fonts = FontConfiguration()
         self.stylesheets = (
@@ -92,9 +94,36 @@ Rendered = tuple[Any, "bytes | None", str, int]
 _worker: Renderer | None = None
 
 
+#: First-generation threshold of the cyclic GC in render workers (the default is 700).
+WORKER_GC_THRESHOLD = 20_000
+
+
 def _init_worker(base_dir: str, css_text: str) -> None:
+    """Set up a pool worker: its renderer, and a garbage collector tuned for rendering.
+
+    One bill allocates a few hundred thousand short-lived objects, so with the default thresholds
+    the cyclic collector runs hundreds of times per bill, each time over everything the worker
+    inherited. Freezing what exists and raising the first threshold cuts render CPU by 10-15%
+    (bench/bills.py); cycles are still collected, and the worker is replaced every
+    ``maxtasksperchild`` bills anyway.
+    """
     global _worker
-    _worker = Renderer(Path(base_dir), css_text)
+    if _worker is None or _worker.key != (str(Path(base_dir).resolve()), css_text):
+        _worker = Renderer(Path(base_dir), css_text)
+    gc.freeze()
+    gc.set_threshold(WORKER_GC_THRESHOLD, 50, 100)
+
+
+def _warm_up(base_dir: Path, css_text: str) -> None:
+    """Load fonts and parse the stylesheet once in this process, before workers are forked from it.
+
+    A forked worker inherits the warmed renderer (see :func:`_init_worker`), so neither the first
+    worker nor any replacement pays fontconfig's and Pango's start-up on its first bill again.
+    """
+    global _worker
+    if _worker is None or _worker.key != (str(Path(base_dir).resolve()), css_text):
+        _worker = Renderer(base_dir, css_text)
+        _worker.pdf("<p>warm-up</p>")
 
 
 def _render_with(renderer: Renderer, key: Any, html: str) -> Rendered:
@@ -139,7 +168,10 @@ class RenderPool:
         if self.workers == 0:
             self._local = Renderer(base_dir, css_text)
         else:
-            self._pool = pool_context().Pool(
+            context = pool_context()
+            if context.get_start_method() == "fork":
+                _warm_up(base_dir, css_text)
+            self._pool = context.Pool(
                 processes=self.workers,
                 initializer=_init_worker,
                 initargs=(str(base_dir), css_text),
