@@ -145,6 +145,14 @@ def _bench_partner(partner: str, handle: Any, accounts: list[Any], lookups: int)
         ours.append(timed(lambda: views.append(account_balance(account))))  # noqa: B023
         fetch.append(timed(lambda: fetch_balance(values, account.account_number, timeout=(2.0, 5.0))))  # noqa: B023
         bare.append(timed(lambda: requests.post(handle.url, data=envelope, headers=headers, timeout=(2.0, 5.0))))
+    from billers.rtdr import rtdr_writer
+    from exchanges.models import Exchange
+
+    started = time.perf_counter()
+    rtdr_writer.flush()
+    stored = Exchange.objects.filter(biller=accounts[0].biller).count()
+    print(f"{partner:<8} stored {stored} exchanges ({len(accounts) + lookups} lookups; the background writer "
+          f"finished {(time.perf_counter() - started) * 1000:.0f} ms after the last lookup)")
     return Figures(partner, ours, fetch, bare, sum(view.stale for view in views))
 
 
@@ -217,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{'met' if overhead < OVERHEAD_TARGET_MS else 'MISSED'}; breaker-open p99 < {BREAKER_TARGET_MS} ms: "
               f"worst {worst:.2f} ms {'met' if worst < BREAKER_TARGET_MS else 'MISSED'}")
     finally:
+        from billers.rtdr import rtdr_writer
+
+        rtdr_writer.stop()  # written, and its connection closed before the database is dropped
         for handle in handles.values():
             handle.stop()
         teardown_databases(old_config, verbosity=0)

@@ -8,6 +8,13 @@ blocks on the account (RTDR is one of the two writers setting 32 allows), and re
 
 A timeout, connection error, SOAP fault, HTTP error or malformed answer gives the last known balance,
 ``stale`` with the reason; so does an open circuit breaker (``billers.rtdr_health``), without calling.
+
+The lookup path stays within a millisecond or so of the SOAP call itself: the biller's settings are
+reused for ``RTDR_SETTINGS_TTL`` seconds, the breaker is read from memory, and with
+``RTDR_WRITE_BEHIND`` an answered call outside any transaction is handed to a background writer
+(``billers.write_behind``) that stores account, exchange, envelopes and health in batches within
+``RTDR_WRITE_DELAY`` seconds. The caller gets the fresh balance at once. Failures, and lookups inside a
+caller's transaction, are written before the lookup returns.
 """
 from __future__ import annotations
 
@@ -18,12 +25,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from billers.balances import BalanceView, stored_balance
 from billers.models import Account, Biller
-from billers.rtdr_envelopes import envelopes_store
+from billers.rtdr_envelopes import StoredEnvelopes, envelopes_store
 from billers.rtdr_health import (
     BreakerConfig,
     Outcome,
@@ -34,9 +42,11 @@ from billers.rtdr_health import (
     endpoint_key,
     health_for,
     health_record,
+    health_successes_record,
 )
-from billers.rtdr_models import RtdrHealth
-from billers.selectors import setting_values
+from billers.rtdr_models import BreakerState, RtdrHealth
+from billers.selectors import setting_values_recent
+from billers.write_behind import WriteBehind
 from exchanges.models import Exchange, ExchangeKind, ExchangeSource, ExchangeStatus
 from partners.aus import rtdr as aus_rtdr
 from partners.balances import BalanceResult
@@ -163,11 +173,13 @@ def _call(
     )
 
 
-def refresh_balance(account: Account) -> BalanceView:
+def refresh_balance(account: Account, *, write_behind: bool | None = None) -> BalanceView:
     """Return the account's balance fresh from its partner, or the stored one marked stale with why.
 
     Billers whose partner has no RTDR (inHance, FlexiBill), or without an RTDR endpoint (setting 8),
-    get the stored balance, not stale. Never raises for a partner failure.
+    get the stored balance, not stale. Never raises for a partner failure. ``write_behind=False``
+    stores the call before returning (admin's refresh button: the exchange is shown next);
+    the default follows ``RTDR_WRITE_BEHIND``.
     """
     biller = account.biller
     fetch = RTDR_FETCHERS.get(biller.partner.code)
@@ -176,7 +188,7 @@ def refresh_balance(account: Account) -> BalanceView:
     config, now = breaker_config(), timezone.now()
     if breaker_open_here(biller_id=biller.pk, now=now, config=config):
         return stored_balance(account, stale=True, reason=BREAKER_OPEN_REASON)
-    values = setting_values(biller)
+    values = setting_values_recent(biller, float(getattr(settings, "RTDR_SETTINGS_TTL", 1.0)))
     endpoint = endpoint_key(values.get(SETTING_ENDPOINT, ""))
     if not endpoint:
         return stored_balance(account)
@@ -189,7 +201,59 @@ def refresh_balance(account: Account) -> BalanceView:
     call = _call(fetch, values, account.account_number, operation=operation, endpoint=endpoint,
                  options=options, config=config)
     secrets = [values.get(SETTING_PASSWORD, "")]
+    if write_behind is None:
+        write_behind = bool(getattr(settings, "RTDR_WRITE_BEHIND", False))
+    outermost = not transaction.get_connection().in_atomic_block
+    deferrable = call.result is not None and health.breaker_state == BreakerState.CLOSED
+    if write_behind and deferrable and outermost:
+        finished_at = timezone.now()
+        fields = _account_fields(call.result, finished_at)
+        for name, value in fields.items():
+            setattr(account, name, value)
+        rtdr_writer.submit(PendingCall(account, call, health, tuple(secrets), finished_at, fields))
+        return stored_balance(account)
+    if outermost:  # calls handed over before are written first, so the health row sees them in order
+        rtdr_writer.flush()
     return rtdr_call_record(account=account, call=call, health=health, config=config, secrets=secrets)
+
+
+@dataclass(frozen=True)
+class PendingCall:
+    """An answered call handed to the writer: what ``rtdr_calls_record`` stores."""
+
+    account: Account
+    call: RtdrCall
+    health: RtdrHealth
+    secrets: tuple[str, ...]
+    finished_at: datetime
+    account_fields: dict[str, object]
+
+
+def rtdr_calls_record(pending: list[PendingCall]) -> None:
+    """Store a batch of answered calls: envelopes files, then one transaction for accounts, exchanges
+    (one bulk insert) and health rows (one UPDATE per endpoint)."""
+    exchanges = [
+        _exchange(p.account, p.call, _envelopes(p.account, p.call, list(p.secrets)), p.finished_at)
+        for p in pending
+    ]
+    by_health: dict[int, list[PendingCall]] = {}
+    for p in pending:
+        by_health.setdefault(p.health.pk, []).append(p)
+    with transaction.atomic():
+        _commit_without_flush_wait()
+        for p in pending:
+            Account.objects.filter(pk=p.account.pk).update(**p.account_fields)
+        Exchange.objects.bulk_create(exchanges)
+        for calls in by_health.values():
+            health_successes_record(
+                health=calls[0].health, samples=[(p.call.duration_ms, p.finished_at) for p in calls],
+                config=breaker_config(),
+            )
+
+
+rtdr_writer: WriteBehind[PendingCall] = WriteBehind(
+    "rtdr-writer", rtdr_calls_record, delay=lambda: float(getattr(settings, "RTDR_WRITE_DELAY", 0.05)),
+)
 
 
 def rtdr_call_record(
@@ -199,28 +263,19 @@ def rtdr_call_record(
 
     Returns what the caller is told: the fresh balance, or the stored one marked stale with the reason.
     """
-    biller = account.biller
     finished_at = timezone.now()
-    stored = envelopes_store(
-        bid=biller.bid, account_number=account.account_number, started_at=call.started_at, secrets=secrets,
-        record=_envelope_record(account, call),
-    )
+    stored = _envelopes(account, call, secrets)
     result = call.result
     outermost = not transaction.get_connection().in_atomic_block
     with transaction.atomic():
         if outermost:
             _commit_without_flush_wait()
         if result is not None:
-            _account_update(account, result, finished_at)
-        Exchange.objects.create(
-            biller=biller, partner_id=biller.partner_id, kind=ExchangeKind.RTDR, source=ExchangeSource.SOAP,
-            status=ExchangeStatus.SUCCEEDED if result is not None else ExchangeStatus.FAILED,
-            file_name=stored.file_name if stored else "", checksum=stored.checksum if stored else "",
-            raw_path=stored.raw_path if stored else "", raw_size=stored.raw_size if stored else None,
-            counts=_counts(account, call), errors=_errors(call, stored is not None),
-            progress_done=1, progress_total=1, message=_message(account, call),
-            started_at=call.started_at, finished_at=finished_at,
-        )
+            fields = _account_fields(result, finished_at)
+            Account.objects.filter(pk=account.pk).update(**fields)
+            for name, value in fields.items():
+                setattr(account, name, value)
+        _exchange(account, call, stored, finished_at).save(force_insert=True)
         health_record(health=health, outcome=call.outcome, duration_ms=call.duration_ms,
                       error=call.reason, now=finished_at, config=config)
     if result is None:
@@ -241,9 +296,30 @@ def _commit_without_flush_wait() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _account_update(account: Account, result: BalanceResult, now: datetime) -> None:
-    """Write the partner's balance and blocks (setting 32 lets RTDR and files write the blocks)."""
-    fields = {
+def _envelopes(account: Account, call: RtdrCall, secrets: list[str]) -> StoredEnvelopes | None:
+    return envelopes_store(
+        bid=account.biller.bid, account_number=account.account_number, started_at=call.started_at,
+        secrets=secrets, record=_envelope_record(account, call),
+    )
+
+
+def _exchange(account: Account, call: RtdrCall, stored: StoredEnvelopes | None, finished_at: datetime) -> Exchange:
+    """Return the (unsaved) exchange recording ``call``; its raw payload is the envelopes file."""
+    biller = account.biller
+    return Exchange(
+        biller=biller, partner_id=biller.partner_id, kind=ExchangeKind.RTDR, source=ExchangeSource.SOAP,
+        status=ExchangeStatus.SUCCEEDED if call.result is not None else ExchangeStatus.FAILED,
+        file_name=stored.file_name if stored else "", checksum=stored.checksum if stored else "",
+        raw_path=stored.raw_path if stored else "", raw_size=stored.raw_size if stored else None,
+        counts=_counts(account, call), errors=_errors(call, stored is not None),
+        progress_done=1, progress_total=1, message=_message(account, call),
+        started_at=call.started_at, finished_at=finished_at,
+    )
+
+
+def _account_fields(result: BalanceResult, now: datetime) -> dict[str, object]:
+    """The partner's balance and blocks (setting 32 lets RTDR and files write the blocks)."""
+    return {
         "balance_due": result.balance_due,
         "past_due": result.past_due,
         "block_cc": result.block_cc,
@@ -252,9 +328,6 @@ def _account_update(account: Account, result: BalanceResult, now: datetime) -> N
         "balance_updated_at": now,
         "updated_at": now,
     }
-    Account.objects.filter(pk=account.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(account, name, value)
 
 
 def _envelope_record(account: Account, call: RtdrCall) -> dict[str, object]:

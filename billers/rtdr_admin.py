@@ -88,7 +88,7 @@ def _refresh_balance_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account_for(request, pk)
     here = reverse("billers_account_refresh_balance", args=[account.pk])
     if request.method == "POST":
-        view = refresh_balance(account)
+        view = refresh_balance(account, write_behind=False)  # the call is listed on the next page
         if view.stale:
             messages.warning(request, f"Partner not reached; showing the last known balance: {view.stale_reason}")
         elif offers_rtdr(account.biller):

@@ -207,14 +207,8 @@ def health_record(
     Runs in the caller's transaction when there is one (no savepoint), else in its own.
     """
     sample = [0 if outcome == Outcome.FAILED else 1, round(duration_ms, 1)]
-    if outcome == Outcome.OK and health.breaker_state == BreakerState.CLOSED:
-        fields = {"last_success_at": now, "last_latency_ms": sample[1], "consecutive_failures": 0,
-                  "streak_started_at": None, "recent": [*health.recent, sample][-RECENT_SAMPLES:], "updated_at": now}
-        if RtdrHealth.objects.filter(pk=health.pk, breaker_state=BreakerState.CLOSED).update(
-                success_count=F("success_count") + 1, **fields):
-            for name, value in fields.items():
-                setattr(health, name, value)
-            return health
+    if outcome == Outcome.OK and _successes_while_closed(health, [(duration_ms, now)]):
+        return health
     with transaction.atomic(savepoint=False):
         row = RtdrHealth.objects.select_for_update().get(pk=health.pk)
         row.recent = [*row.recent, sample][-RECENT_SAMPLES:]
@@ -227,6 +221,40 @@ def health_record(
     for field in RtdrHealth._meta.concrete_fields:  # the caller's copy (maybe this process's memory) follows
         setattr(health, field.attname, getattr(row, field.attname))
     return row
+
+
+def health_successes_record(
+    *, health: RtdrHealth, samples: list[tuple[float, datetime]], config: BreakerConfig
+) -> None:
+    """Record answered calls, ``(duration_ms, finished_at)`` in order, made while the breaker was closed.
+
+    One conditional UPDATE when it still is (the write-behind batch of ``billers.rtdr``); otherwise each
+    is recorded as ``health_record`` would have, closing a breaker another process opened meanwhile.
+    """
+    if not _successes_while_closed(health, samples):
+        for duration_ms, now in samples:
+            health_record(health=health, outcome=Outcome.OK, duration_ms=duration_ms, error="", now=now,
+                          config=config)
+
+
+def _successes_while_closed(health: RtdrHealth, samples: list[tuple[float, datetime]]) -> bool:
+    """Add ``samples`` as successes with one UPDATE if the breaker is closed; return whether it was.
+
+    The ``recent`` list is built from ``health`` as this process last read it, so concurrent calls may
+    drop one another's samples (the figures are a sample, not an audit).
+    """
+    if health.breaker_state != BreakerState.CLOSED:
+        return False
+    latency, now = round(samples[-1][0], 1), samples[-1][1]
+    recent = [*health.recent, *([1, round(ms, 1)] for ms, _ in samples)][-RECENT_SAMPLES:]
+    fields = {"last_success_at": now, "last_latency_ms": latency, "consecutive_failures": 0,
+              "streak_started_at": None, "recent": recent, "updated_at": now}
+    if not RtdrHealth.objects.filter(pk=health.pk, breaker_state=BreakerState.CLOSED).update(
+            success_count=F("success_count") + len(samples), **fields):
+        return False
+    for name, value in fields.items():
+        setattr(health, name, value)
+    return True
 
 
 def _record_answer(row: RtdrHealth, outcome: Outcome, error: str, now: datetime) -> None:

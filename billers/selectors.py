@@ -1,6 +1,8 @@
 """Reads shared by admin, commands, the API and tasks."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 
 from billers.fields import mask
@@ -13,6 +15,37 @@ def setting_values(biller: Biller) -> dict[int, str]:
     """Return {number: plain value} of the biller's settings, secrets decrypted (for adapters only)."""
     rows = BillerSetting.objects.filter(biller=biller).select_related("definition")
     return {s.definition.number: s.plain_value for s in rows}
+
+
+_recent_values: dict[int, tuple[float, dict[int, str]]] = {}  # biller id -> (read at, values)
+_recent_lock = threading.Lock()
+
+
+def setting_values_recent(biller: Biller, max_age: float) -> dict[int, str]:
+    """Return ``setting_values(biller)`` as this process read it less than ``max_age`` seconds ago.
+
+    For hot paths (an RTDR lookup per IVR call): a change saved in this process clears the biller's
+    entry at once (``settings_forget``, connected to BillerSetting saves and deletes); one saved in
+    another process applies here within ``max_age``. The returned dict is shared: do not modify it.
+    """
+    now = time.monotonic()
+    with _recent_lock:
+        seen = _recent_values.get(biller.pk)
+    if seen is not None and now - seen[0] < max_age:
+        return seen[1]
+    values = setting_values(biller)
+    with _recent_lock:
+        _recent_values[biller.pk] = (now, values)
+    return values
+
+
+def settings_forget(biller_id: int | None = None) -> None:
+    """Drop what ``setting_values_recent`` keeps for one biller, or for all."""
+    with _recent_lock:
+        if biller_id is None:
+            _recent_values.clear()
+        else:
+            _recent_values.pop(biller_id, None)
 
 
 def settings_listing(biller: Biller) -> list[dict[str, object]]:

@@ -46,6 +46,18 @@ def get_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
+def get_seconds(name: str, default: float, *, maximum: float = 3600) -> float:
+    """Return ``NAME`` as a number of seconds, more than 0 and less than ``maximum``."""
+    raw = get(name)
+    try:
+        value = float(raw) if raw not in (None, "") else default
+    except ValueError:
+        value = -1.0
+    if not 0 < value < maximum:
+        raise ConfigError(f"{name} must be a number of seconds between 0 and {maximum:g}, got {raw!r}")
+    return value
+
+
 def persistent_secret(name: str, data_dir: Path, generate: callable = lambda: secrets.token_urlsafe(50)) -> str:
     """Return ``NAME`` from the environment, else a value generated once and kept in DATA_DIR.
 

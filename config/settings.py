@@ -139,28 +139,23 @@ LOGGING = {
 
 
 # RTDR (billers/rtdr.py, docs/rtdr.md): SOAP timeouts in seconds and the per-endpoint circuit breaker.
-def _rtdr_seconds(name: str, default: float) -> float:
-    raw = env.get(name)
-    try:
-        value = float(raw) if raw not in (None, "") else default
-    except ValueError:
-        value = -1.0
-    if not 0 < value < 3600:
-        raise env.ConfigError(f"{name} must be a number of seconds between 0 and 3600, got {raw!r}")
-    return value
-
-
-RTDR_CONNECT_TIMEOUT = _rtdr_seconds("RTDR_CONNECT_TIMEOUT", 2.0)
-RTDR_READ_TIMEOUT = _rtdr_seconds("RTDR_READ_TIMEOUT", 5.0)
+RTDR_CONNECT_TIMEOUT = env.get_seconds("RTDR_CONNECT_TIMEOUT", 2.0)
+RTDR_READ_TIMEOUT = env.get_seconds("RTDR_READ_TIMEOUT", 5.0)
 RTDR_BREAKER_FAILURES = env.get_int("RTDR_BREAKER_FAILURES", 5)
-RTDR_BREAKER_WINDOW = _rtdr_seconds("RTDR_BREAKER_WINDOW", 60.0)
-RTDR_BREAKER_COOLDOWN = _rtdr_seconds("RTDR_BREAKER_COOLDOWN", 60.0)
-RTDR_BREAKER_RECHECK = _rtdr_seconds("RTDR_BREAKER_RECHECK", 1.0)  # a process trusts its memory of an open breaker
+RTDR_BREAKER_WINDOW = env.get_seconds("RTDR_BREAKER_WINDOW", 60.0)
+RTDR_BREAKER_COOLDOWN = env.get_seconds("RTDR_BREAKER_COOLDOWN", 60.0)
+RTDR_BREAKER_RECHECK = env.get_seconds("RTDR_BREAKER_RECHECK", 1.0)  # a process trusts its memory of an open breaker
+# A process reuses a biller's settings read less than this ago (changes made here apply at once).
+RTDR_SETTINGS_TTL = env.get_seconds("RTDR_SETTINGS_TTL", 1.0)
+# Answered lookups are written (account, exchange, envelopes file, health) by a background thread in
+# batches, RTDR_WRITE_DELAY seconds at most after the answer; failures are always written at once.
+RTDR_WRITE_BEHIND = env.get_bool("RTDR_WRITE_BEHIND", True)
+RTDR_WRITE_DELAY = env.get_seconds("RTDR_WRITE_DELAY", 0.05, maximum=10)
 
 # Data pump (payments/delivery.py, docs/pump.md): attempts before dead, backoff, leases, SOAP timeouts.
 PUMP_MAX_ATTEMPTS = env.get_int("PUMP_MAX_ATTEMPTS", 8)
-PUMP_BACKOFF_SECONDS = _rtdr_seconds("PUMP_BACKOFF_SECONDS", 30.0)
-PUMP_LEASE_SECONDS = _rtdr_seconds("PUMP_LEASE_SECONDS", 60.0)
-PUMP_CONNECT_TIMEOUT = _rtdr_seconds("PUMP_CONNECT_TIMEOUT", 3.0)
-PUMP_READ_TIMEOUT = _rtdr_seconds("PUMP_READ_TIMEOUT", 20.0)
+PUMP_BACKOFF_SECONDS = env.get_seconds("PUMP_BACKOFF_SECONDS", 30.0)
+PUMP_LEASE_SECONDS = env.get_seconds("PUMP_LEASE_SECONDS", 60.0)
+PUMP_CONNECT_TIMEOUT = env.get_seconds("PUMP_CONNECT_TIMEOUT", 3.0)
+PUMP_READ_TIMEOUT = env.get_seconds("PUMP_READ_TIMEOUT", 20.0)
 PUMP_BATCH_SIZE = env.get_int("PUMP_BATCH_SIZE", 50)

@@ -32,6 +32,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_catalogue()
 
 
+@pytest.fixture(autouse=True)
+def _rtdr_written_at_once(settings):
+    """RTDR lookups store their call before returning (tests read the rows next), and no biller's
+    settings are remembered from an earlier test (ids are reused). ``tests/rtdr/test_write_behind.py``
+    covers the background writer."""
+    from billers.selectors import settings_forget
+
+    settings.RTDR_WRITE_BEHIND = False
+    settings_forget()
+
+
 @pytest.fixture
 def catalogue(db):
     """The partner catalogue (reloaded if a transactional test flushed it)."""

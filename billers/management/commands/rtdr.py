@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from billers.balances import account_balance
 from billers.models import Account, Biller
-from billers.rtdr import offers_rtdr
+from billers.rtdr import offers_rtdr, rtdr_writer
 
 JSON_KEYS = ("account", "balance_due", "past_due", "block_cc", "block_ach", "stale", "source", "stale_reason")
 
@@ -52,6 +52,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         view = account_balance(account, refresh=not options["stored"])
         elapsed = (time.monotonic() - started) * 1000
+        rtdr_writer.flush()  # the exchange and envelopes are stored before the command ends
         asked = offers_rtdr(biller) and not options["stored"]
         state = f"stale: {view.stale_reason}" if view.stale else ("from the partner" if asked else "stored")
         self.stderr.write(f"{biller.bid} {biller.name} ({biller.partner.name}) {account.account_number}: "
