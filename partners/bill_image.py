@@ -4,10 +4,14 @@ Shared by ``partners/<code>/bill_image.py``; the billers app streams ``content``
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
+from partners.balances import setting
 from partners.base import PartnerError
-from partners.soap import CallResult, malformed
+from partners.soap import CallResult, get_client, malformed
 
 PDF_MAGIC = b"%PDF-"
 
@@ -51,3 +55,61 @@ def pdf_image(content: bytes | None, content_type: str | None, *, source: str, c
     if kind.lower() != "application/pdf":
         kind = "application/pdf"  # the bytes are a PDF whatever the label says
     return BillImage(data, kind, source, call.request_xml, call.response_xml, call.duration_ms)
+
+
+@dataclass(frozen=True)
+class SoapPdfService:
+    """A partner's SOAP service that answers with the bill's PDF: operation and element names.
+
+    The endpoint is the biller's bill setup ``service_url`` when given, else the RTDR endpoint setting;
+    user name and password settings are optional.
+    """
+
+    partner: str
+    wsdl_path: Path
+    operation: str
+    endpoint_setting: int
+    user_setting: int
+    password_setting: int
+    user_arg: str
+    password_arg: str
+    account_arg: str
+    date_arg: str
+    invoice_arg: str
+    document_field: str
+    content_type_field: str
+
+    def fetch(
+        self,
+        settings: Mapping[int, str],
+        *,
+        account_number: str,
+        invoice_number: str = "",
+        bill_date: date | None = None,
+        endpoint: str = "",
+        timeout: tuple[float, float] = (2.0, 10.0),
+    ) -> BillImage:
+        """Call the operation and return the bill's PDF.
+
+        Raises ``PartnerError(permanent=True)`` when no endpoint is configured, :class:`BillImageMissing`
+        when the partner returns no document, ``SoapError`` (permanent for "unknown account" faults,
+        transient for timeouts, 5xx and non-PDF answers) and ``OutcomeUnknown`` as ``partners.soap``
+        documents.
+        """
+        url = endpoint.strip() or setting(settings, self.endpoint_setting)
+        arguments: dict[str, object] = {
+            self.user_arg: setting(settings, self.user_setting, required=False),
+            self.password_arg: setting(settings, self.password_setting, required=False),
+            self.account_arg: account_number,
+        }
+        if bill_date is not None:
+            arguments[self.date_arg] = bill_date
+        if invoice_number:
+            arguments[self.invoice_arg] = invoice_number
+        with get_client(self.wsdl_path, url, connect_timeout=timeout[0], read_timeout=timeout[1]) as client:
+            call = client.call(self.operation, None, **arguments)
+        source = f"{self.partner} {self.operation}"
+        if call.value is None:
+            raise BillImageMissing(f"{source}: empty answer for account {account_number}")
+        return pdf_image(getattr(call.value, self.document_field, None),
+                         getattr(call.value, self.content_type_field, None), source=source, call=call)

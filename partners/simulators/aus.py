@@ -7,17 +7,17 @@ Fixtures: account number -> {"balance", "past_due", "due_date" (ISO or None), "c
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
 
-from partners.simulators.common import add, find_text, root, unknown_account, unknown_operation
+from partners.simulators.common import ResultShape, add, find_text, nil, unknown_operation
 
 NS = "urn:billbridge:aus:1"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-SAMPLE_PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+SHAPE = ResultShape(NS, "AccountNumber", "Success", "Message", "Accepted", "ReferenceNumber", "AUS",
+                    "ContentType", "Document")
+_account, _wrapped, pump, bill_image = SHAPE.account_of, SHAPE.wrapped, SHAPE.pump, SHAPE.pdf
 
 DEFAULT_FIXTURES: dict[str, dict[str, Any]] = {
     "1001": {
@@ -47,18 +47,6 @@ DEFAULT_FIXTURES: dict[str, dict[str, Any]] = {
 }
 
 
-def _account(request: etree._Element, handle: Any) -> tuple[str, dict[str, Any]]:
-    number = find_text(request, "AccountNumber")
-    if number not in handle.fixtures:
-        raise unknown_account(number)
-    return number, handle.fixtures[number]
-
-
-def _wrapped(operation: str) -> tuple[etree._Element, etree._Element]:
-    response = root(NS, f"{operation}Response")
-    return response, add(response, NS, f"{operation}Result")
-
-
 def account_data(operation: str, request: etree._Element, handle: Any) -> etree._Element:
     number, data = _account(request, handle)
     response, result = _wrapped(operation)
@@ -67,25 +55,8 @@ def account_data(operation: str, request: etree._Element, handle: Any) -> etree.
     add(result, NS, "PastDueAmount", str(data["past_due"]))
     due = add(result, NS, "DueDate", data.get("due_date"))
     if not data.get("due_date"):
-        due.set(f"{{{XSI}}}nil", "true")
+        nil(due)
     add(result, NS, "CashOnly", "true" if data.get("cash_only") else "false")
-    return response
-
-
-def pump(operation: str, request: etree._Element, handle: Any) -> etree._Element:
-    _account(request, handle)
-    response, result = _wrapped(operation)
-    add(result, NS, "Success", "true")
-    add(result, NS, "Message", "Accepted")
-    add(result, NS, "ReferenceNumber", f"AUS-{len(handle.calls)}")
-    return response
-
-
-def bill_image(operation: str, request: etree._Element, handle: Any) -> etree._Element:
-    _account(request, handle)
-    response, result = _wrapped(operation)
-    add(result, NS, "ContentType", "application/pdf")
-    add(result, NS, "Document", base64.b64encode(SAMPLE_PDF).decode("ascii"))
     return response
 
 

@@ -8,17 +8,16 @@ Fixtures: account number -> {"balance", "due_date" (ISO or None), "block_code", 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
 
-from partners.simulators.aus import SAMPLE_PDF
-from partners.simulators.common import add, find_text, root, unknown_account, unknown_operation
+from partners.simulators.common import ResultShape, add, find_text, nil, unknown_operation
 
 NS = "urn:billbridge:cayenta:1"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
+SHAPE = ResultShape(NS, "ACCOUNT_NO", "SUCCESS", "MESSAGE", "OK", "ITEM_ID", "CAY", "CONTENT_TYPE", "PDF")
+_account, _wrapped, pump, statement = SHAPE.account_of, SHAPE.wrapped, SHAPE.pump, SHAPE.pdf
 SAMPLE_BLOCK_SETTING = '{"block_ach": ["A"], "block_cc": ["C"], "cash_only": ["X"]}'
 
 DEFAULT_FIXTURES: dict[str, dict[str, Any]] = {
@@ -50,18 +49,6 @@ DEFAULT_FIXTURES: dict[str, dict[str, Any]] = {
 }
 
 
-def _account(request: etree._Element, handle: Any) -> tuple[str, dict[str, Any]]:
-    number = find_text(request, "ACCOUNT_NO")
-    if number not in handle.fixtures:
-        raise unknown_account(number)
-    return number, handle.fixtures[number]
-
-
-def _wrapped(operation: str) -> tuple[etree._Element, etree._Element]:
-    response = root(NS, f"{operation}Response")
-    return response, add(response, NS, f"{operation}Result")
-
-
 def balance(operation: str, request: etree._Element, handle: Any) -> etree._Element:
     number, data = _account(request, handle)
     response, result = _wrapped(operation)
@@ -69,27 +56,10 @@ def balance(operation: str, request: etree._Element, handle: Any) -> etree._Elem
     add(result, NS, "BALANCE_AMT", str(data["balance"]))
     due = add(result, NS, "DUE_DATE", data.get("due_date"))
     if not data.get("due_date"):
-        due.set(f"{{{XSI}}}nil", "true")
+        nil(due)
     add(result, NS, "BLOCK_EFT_IND", data.get("block_code") or "")
     for column, value in (data.get("columns") or {}).items():
         add(result, NS, column, str(value))
-    return response
-
-
-def pump(operation: str, request: etree._Element, handle: Any) -> etree._Element:
-    _account(request, handle)
-    response, result = _wrapped(operation)
-    add(result, NS, "SUCCESS", "true")
-    add(result, NS, "MESSAGE", "OK")
-    add(result, NS, "ITEM_ID", f"CAY-{len(handle.calls)}")
-    return response
-
-
-def statement(operation: str, request: etree._Element, handle: Any) -> etree._Element:
-    _account(request, handle)
-    response, result = _wrapped(operation)
-    add(result, NS, "CONTENT_TYPE", "application/pdf")
-    add(result, NS, "PDF", base64.b64encode(SAMPLE_PDF).decode("ascii"))
     return response
 
 

@@ -1,10 +1,18 @@
-"""Pieces shared by the partner simulators: faults and small lxml helpers."""
+"""Pieces shared by the partner simulators: faults, small lxml helpers, and the answer shapes of
+the two document/literal partners (AUS and Cayenta differ in element names only)."""
 
 from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+#: The smallest well-formed PDF: what the simulated bill-image services return.
+SAMPLE_PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
 
 
 class SoapFault(Exception):
@@ -45,3 +53,54 @@ def add(parent: etree._Element, namespace: str, name: str, text: str | None = No
 def root(namespace: str, name: str) -> etree._Element:
     """Return a new element ``{namespace}name`` declaring ``namespace`` as the default."""
     return etree.Element(f"{{{namespace}}}{name}", nsmap={None: namespace})
+
+
+def nil(element: etree._Element) -> etree._Element:
+    """Mark ``element`` xsi:nil and return it."""
+    element.set(f"{{{XSI}}}nil", "true")
+    return element
+
+
+@dataclass(frozen=True)
+class ResultShape:
+    """How a partner names things in its requests and answers: ``<Operation>Response/<Operation>Result``
+    in ``namespace``, the account element of requests, and the fields of pump and PDF answers."""
+
+    namespace: str
+    account: str
+    success: str
+    message: str
+    message_text: str
+    reference: str
+    reference_prefix: str
+    content_type: str
+    document: str
+
+    def account_of(self, request: etree._Element, handle: Any) -> tuple[str, dict[str, Any]]:
+        """Return the requested account and its fixture; a fault for an unknown one."""
+        number = find_text(request, self.account)
+        if number not in handle.fixtures:
+            raise unknown_account(number)
+        return number, handle.fixtures[number]
+
+    def wrapped(self, operation: str) -> tuple[etree._Element, etree._Element]:
+        """Return (the response element, its result element) of ``operation``."""
+        response = root(self.namespace, f"{operation}Response")
+        return response, add(response, self.namespace, f"{operation}Result")
+
+    def pump(self, operation: str, request: etree._Element, handle: Any) -> etree._Element:
+        """Accept a data pump call for a known account, with a reference numbered by calls so far."""
+        self.account_of(request, handle)
+        response, result = self.wrapped(operation)
+        add(result, self.namespace, self.success, "true")
+        add(result, self.namespace, self.message, self.message_text)
+        add(result, self.namespace, self.reference, f"{self.reference_prefix}-{len(handle.calls)}")
+        return response
+
+    def pdf(self, operation: str, request: etree._Element, handle: Any) -> etree._Element:
+        """Answer a bill image request for a known account with :data:`SAMPLE_PDF` (base64)."""
+        self.account_of(request, handle)
+        response, result = self.wrapped(operation)
+        add(result, self.namespace, self.content_type, "application/pdf")
+        add(result, self.namespace, self.document, base64.b64encode(SAMPLE_PDF).decode("ascii"))
+        return response

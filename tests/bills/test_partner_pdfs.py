@@ -7,6 +7,7 @@ from lxml import etree
 from billers.bill_models import BillerBillSetup, BillMode
 from billers.bills import BillUnavailable, bill_for
 from partners.simulators import aus as aus_simulator
+from partners.simulators import common as simulator_common
 from partners.simulators import cayenta as cayenta_simulator
 from tests.bills.conftest import set_settings
 
@@ -45,7 +46,7 @@ def partner_case(request, make_biller, make_invoice, aus_sim, cayenta_sim):
 def test_fetches_the_pdf_from_the_partner_service(partner_case):
     partner, handle, invoice, operation, (account_el, number_el, date_el) = partner_case
     result = bill_for(invoice)
-    assert result.mode == BillMode.LINK and result.content == aus_simulator.SAMPLE_PDF
+    assert result.mode == BillMode.LINK and result.content == simulator_common.SAMPLE_PDF
     assert result.content_type == "application/pdf" and result.source == f"{partner} {operation}"
     assert handle.operations() == [operation]
     assert sent(handle, account_el) == invoice.account.account_number
@@ -58,7 +59,7 @@ def test_view_streams_the_partner_pdf(partner_case, admin_client):
     response = admin_client.get(f"/bills/invoice/{invoice.pk}/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response.content == aus_simulator.SAMPLE_PDF
+    assert response.content == simulator_common.SAMPLE_PDF
     assert "no-store" in response["Cache-Control"]
 
 
@@ -66,7 +67,7 @@ def test_setup_service_url_overrides_the_rtdr_endpoint(partner_case):
     _, handle, invoice, operation, _ = partner_case
     set_settings(invoice.biller, {8: "http://127.0.0.1:9/nothing-listens-here"})
     BillerBillSetup.objects.create(biller=invoice.biller, mode=BillMode.LINK, service_url=handle.url)
-    assert bill_for(invoice).content == aus_simulator.SAMPLE_PDF
+    assert bill_for(invoice).content == simulator_common.SAMPLE_PDF
     assert handle.operations() == [operation]
 
 
@@ -112,7 +113,7 @@ def test_a_non_pdf_document_is_refused(make_biller, make_invoice, aus_sim, monke
     biller = make_biller("aus", 9102)
     set_settings(biller, {8: aus_sim.url})
     invoice = make_invoice(biller)
-    monkeypatch.setattr(aus_simulator, "SAMPLE_PDF", b"<html>login page</html>")
+    monkeypatch.setattr(simulator_common, "SAMPLE_PDF", b"<html>login page</html>")
     with pytest.raises(BillUnavailable, match="not a PDF") as caught:
         bill_for(invoice)
     assert caught.value.status == 502
