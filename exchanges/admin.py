@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from billers.scoping import BillerScopedAdmin
 from exchanges import models as m
+from exchanges.intake_admin import rerun_failed_imports
 
 
 @admin.register(m.Exchange)
@@ -16,8 +18,12 @@ class ExchangeAdmin(BillerScopedAdmin):
     list_select_related = ["biller"]
     date_hierarchy = "created_at"
     raw_id_fields = ["biller"]
+    actions = [rerun_failed_imports]
     readonly_fields = ["checksum", "raw_path", "raw_size", "counts", "errors", "progress_done", "progress_total",
                        "started_at", "finished_at", "created_at", "raw_pruned_at"]
+
+    def has_rerun_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("exchanges.change_exchange")
 
     @admin.display(description="progress")
     def progress(self, obj: m.Exchange) -> str:

@@ -44,6 +44,22 @@ def progress_payload(exchange: Any) -> dict[str, Any]:
             "error_count": len(exchange.errors or []), "message": exchange.message}
 
 
+@admin.action(description="Re-run the selected failed imports (from their kept raw files)", permissions=["rerun"])
+def rerun_failed_imports(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    """Queue the selected failed (or stuck) file imports again; other exchanges are skipped and counted."""
+    queued = 0
+    for exchange in queryset.filter(kind__in=intake.INTAKE_KINDS, status__in=[
+            ExchangeStatus.FAILED, ExchangeStatus.PENDING, ExchangeStatus.RUNNING]):
+        try:
+            intake.requeue_exchange(exchange, actor=request.user.get_username())
+            queued += 1
+        except ValueError as exc:
+            modeladmin.message_user(request, str(exc), messages.WARNING)
+    skipped = queryset.count() - queued
+    modeladmin.message_user(request, f"{queued} import(s) queued again" + (
+        f"; {skipped} skipped (only failed or pending file imports are re-run)" if skipped else ""))
+
+
 @admin.register(InvoiceUpload)
 class InvoiceUploadAdmin(BillerScopedAdmin):
     """"Invoice intake": every file import (any source), the upload form, progress pages, re-run."""
@@ -53,7 +69,7 @@ class InvoiceUploadAdmin(BillerScopedAdmin):
     search_fields = ["=id", "file_name", "checksum", "=biller__bid", "biller__name"]
     list_select_related = ["biller"]
     date_hierarchy = "created_at"
-    actions = ["rerun_failed"]
+    actions = [rerun_failed_imports]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).filter(kind__in=intake.INTAKE_KINDS)
@@ -118,19 +134,8 @@ class InvoiceUploadAdmin(BillerScopedAdmin):
     def progress_json(self, request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse(progress_payload(self._exchange(request, pk)))
 
-    @admin.action(description="Re-run the selected failed imports (from their kept raw files)", permissions=["add"])
-    def rerun_failed(self, request: HttpRequest, queryset: QuerySet) -> None:
-        queued = 0
-        for exchange in queryset.filter(status__in=[ExchangeStatus.FAILED, ExchangeStatus.PENDING,
-                                                    ExchangeStatus.RUNNING]):
-            try:
-                intake.requeue_exchange(exchange, actor=request.user.get_username())
-                queued += 1
-            except ValueError as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-        skipped = queryset.count() - queued
-        self.message_user(request, f"{queued} import(s) queued again"
-                          + (f"; {skipped} skipped (only failed or pending imports are re-run)" if skipped else ""))
+    def has_rerun_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request)
 
 
 @admin.register(QuarantinedRecord)

@@ -79,10 +79,31 @@ def test_rerun_action_queues_failed_exchanges_again(admin_client, intake_biller,
     custom.delete()
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(reverse("admin:exchanges_invoiceupload_changelist"),
-                                     {"action": "rerun_failed", "_selected_action": [failed.pk]})
+                                     {"action": "rerun_failed_imports", "_selected_action": [failed.pk]})
     assert response.status_code == 302
     failed.refresh_from_db()
     assert failed.status == "succeeded" and Invoice.objects.count() == 4
+
+
+def test_exchange_list_reruns_failed_imports_and_skips_other_exchanges(
+        admin_client, intake_biller, load_sample, q_sync, django_capture_on_commit_callbacks):
+    from billers.models import BifCustomizationDefinition, BillerCustomization
+
+    biller = intake_biller("daffron")
+    custom = BillerCustomization.objects.create(
+        biller=biller, value="x", definition=BifCustomizationDefinition.objects.get(name="MinimumAmountDue"))
+    failed = load_sample("daffron", "daffron_2778_11202026.BIF")
+    custom.delete()
+    rtdr = Exchange.objects.create(biller=biller, partner_id=biller.partner_id, kind="rtdr", source="soap",
+                                   status="failed")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:exchanges_exchange_changelist"),
+                                     {"action": "rerun_failed_imports", "_selected_action": [failed.pk, rtdr.pk]},
+                                     follow=True)
+    assert "1 import(s) queued again; 1 skipped" in response.content.decode()
+    failed.refresh_from_db()
+    rtdr.refresh_from_db()
+    assert failed.status == "succeeded" and rtdr.status == "failed"
 
 
 def test_quarantine_admin_lists_searches_and_reimports(admin_client, load_sample, tmp_path):
