@@ -35,6 +35,7 @@ run: demo
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(PY) -m partners.simulators --all --port 8701 & \
 	  $(PY) manage.py qcluster & \
+	  Q_CLUSTER_NAME=imports $(PY) manage.py qcluster & \
 	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: test-sqlite test-postgres

@@ -114,7 +114,17 @@ Q_CLUSTER = {
     "max_attempts": 1,
     "save_limit": 1000,
     "sync": env.get_bool("Q_SYNC", False),
+    # File imports and transport polls (minutes for a million invoices) run on a cluster of their own,
+    # started with Q_CLUSTER_NAME=imports (make run does), so they never hold up the pump or RTDR tasks.
+    "ALT_CLUSTERS": {
+        "imports": {
+            "workers": env.get_int("Q_IMPORT_WORKERS", 1),
+            "timeout": env.get_int("Q_IMPORT_TIMEOUT", 3600),
+            "retry": env.get_int("Q_IMPORT_RETRY", 4000),
+        },
+    },
 }
+IMPORT_CLUSTER = "imports"
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

@@ -190,12 +190,13 @@ def enqueue_poll(connection_id: int, actor: str = "") -> None:
     """Queue a poll once the current transaction commits (admin "poll now")."""
     from django_q.tasks import async_task
 
-    transaction.on_commit(lambda: async_task(TASK, connection_id, actor, task_name=f"poll connection {connection_id}"))
+    transaction.on_commit(lambda: async_task(TASK, connection_id, actor, task_name=f"poll connection {connection_id}",
+                                             cluster=settings.IMPORT_CLUSTER))
 
 
 def ensure_schedules() -> dict[str, int]:
     """Make the django-q2 schedules match the connections: one per enabled connection, every
-    ``poll_interval_minutes``; remove the others. Idempotent; returns counts created/updated/deleted.
+    ``poll_interval_minutes``, on the imports cluster; remove the others. Idempotent; returns counts created/updated/deleted.
     Missed runs are not replayed: the cluster runs with ``catch_up`` off (config/settings.py)."""
     from django_q.models import Schedule
 
@@ -210,7 +211,7 @@ def ensure_schedules() -> dict[str, int]:
         for name, connection in wanted.items():
             values = {"func": TASK, "args": repr(connection.pk), "kwargs": None,
                       "schedule_type": Schedule.MINUTES, "minutes": connection.poll_interval_minutes,
-                      "repeats": -1}
+                      "repeats": -1, "cluster": settings.IMPORT_CLUSTER}
             schedule = existing.get(name)
             if schedule is None:
                 Schedule.objects.create(name=name, **values)

@@ -1,6 +1,7 @@
 """django-q2 tasks of invoice intake: run a stored exchange's import in the cluster."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from exchanges.models import Exchange, ExchangeStatus
@@ -31,4 +32,4 @@ def enqueue_import(exchange: Exchange) -> None:
 
     exchange_id = exchange.pk
     transaction.on_commit(lambda: async_task(RUN_IMPORT, exchange_id, task_name=f"import exchange {exchange_id}",
-                                             group="intake"))
+                                             group="intake", cluster=settings.IMPORT_CLUSTER))
