@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from partners.simulators.common import SoapFault, add, find_text, root, unknown_account, unknown_operation
+from partners.simulators.common import SoapFault, add, find_text, root, text_pdf, unknown_account, unknown_operation
 
 NS = "http://www.multispeak.org/Version_3.0"
 ITEM_FIELDS = (
@@ -193,6 +193,20 @@ OPERATIONS: dict[str, Callable[[str, etree._Element, Any], etree._Element]] = {
     "ModifyCBDataForCustomer": modify_customer,
     "WriteAccountHistoryComments": history_comments,
 }
+
+
+def eprint(query: dict[str, str], handle: Any) -> tuple[int, str, bytes]:
+    """The e-print bill page (PDF linking, ``partners/daffron/bill_link.py``): ACCT and SUB name the
+    account (fixture key ``ACCT-SUB``); the answer is a one-page PDF naming what was asked for."""
+    account = f"{query.get('ACCT', '')}-{query.get('SUB', '')}"
+    if query.get("PROCESSING_TYPE") != "HISTORY" or account not in handle.fixtures:
+        return 404, "text/html", b"<html><body><h1>No bill for this account</h1></body></html>"
+    asked = ", ".join(f"{key}={value}" for key, value in sorted(query.items()))
+    return 200, "application/pdf", text_pdf([f"Daffron e-print bill for account {account}", asked])
+
+
+#: GET paths the simulator serves besides SOAP (path -> answer).
+GET_ROUTES: dict[str, Callable[[dict[str, str], Any], tuple[int, str, bytes]]] = {"/eprint/": eprint}
 
 
 def respond(operation: str, request: etree._Element, handle: Any) -> etree._Element:

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
 from types import ModuleType
 from typing import Any, Self
 
@@ -192,6 +193,15 @@ def _handler_for(handle: SimulatorHandle, module: ModuleType) -> type[BaseHTTPRe
             handle.record(operation, raw.decode("utf-8", errors="replace"), action)
             answer = ANSWERS.get(handle.mode, _ok)
             self._send(*answer(handle, module, operation, request))
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            route = getattr(module, "GET_ROUTES", {}).get(parts.path)
+            handle.record(f"GET {parts.path}", self.path)
+            if route is None:
+                self._send(404, "text/html", b"<html><body><h1>404 Not Found</h1></body></html>")
+                return
+            self._send(*route(dict(parse_qsl(parts.query)), handle))
 
         def _send(self, status: int, content_type: str, payload: bytes) -> None:
             try:

@@ -1,6 +1,8 @@
 """View bill: Daffron redirect and proxy, missing PDFs as clear 404 pages, access scoped to the biller."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 
@@ -118,3 +120,27 @@ def test_admin_offers_view_bill_on_invoices(admin_client, daffron_invoice):
     assert f"/admin/billers/invoicebill/{daffron_invoice.pk}/bill/".encode() in listing.content
     assert b"PDF linking" in listing.content
     assert admin_client.get(f"/admin/billers/invoicebill/{daffron_invoice.pk}/bill/").status_code == 302
+
+
+def test_daffron_proxy_against_the_simulator_e_print_page(admin_client, daffron_invoice):
+    from pypdf import PdfReader
+
+    from partners.simulators import serve
+
+    handle = serve("daffron")
+    try:
+        port = handle.url.rsplit(":", 1)[1].split("/")[0]
+        set_settings(daffron_invoice.biller, {20: f"http://127.0.0.1:{port}/eprint/"})
+        BillerBillSetup.objects.create(biller=daffron_invoice.biller, mode=BillMode.LINK,
+                                       link_delivery=LinkDelivery.PROXY)
+        handle.fixtures["035909-001"] = handle.fixtures[next(iter(handle.fixtures))]
+        response = admin_client.get(f"/bills/invoice/{daffron_invoice.pk}/")
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        text = PdfReader(io.BytesIO(b"".join(response.streaming_content))).pages[0].extract_text()
+        assert "account 035909-001" in text and "LDMO=202611" in text
+        del handle.fixtures["035909-001"]
+        missing = admin_client.get(f"/bills/invoice/{daffron_invoice.pk}/")
+        assert missing.status_code == 404 and b"has no bill for this invoice" in missing.content
+        assert handle.operations()[-1] == "GET /eprint/"
+    finally:
+        handle.stop()
