@@ -145,3 +145,31 @@ def test_refresh_balance_page_for_a_partner_without_rtdr(admin_client, make_bill
     account = account_of(make_biller("flexibill", 7411), "0000001000MCS")
     html = admin_client.get(f"/admin/billers/account/{account.pk}/refresh-balance/").content.decode()
     assert "has no real-time balance" in html and 'id="rtdr-refresh"' not in html
+
+
+def test_exchange_page_shows_the_masked_envelopes_and_offers_the_raw_file(admin_client, two_billers):
+    from exchanges.models import Exchange
+
+    mine, _ = two_billers
+    exchange = Exchange.objects.get(biller=mine.biller, kind="rtdr")
+    page = admin_client.get(f"/admin/exchanges/exchange/{exchange.pk}/change/").content.decode()
+    assert "request envelope (passwords masked)" in page and "response envelope" in page
+    assert "GetAccountData" in page and "s3cret-rtdr-pw" not in page
+    raw = admin_client.get(f"/admin/exchanges/exchange/{exchange.pk}/raw/")
+    assert raw.status_code == 200 and raw["Content-Disposition"].startswith("attachment")
+    body = json.loads(b"".join(raw.streaming_content))
+    assert body["account"] == "1001" and "s3cret-rtdr-pw" not in json.dumps(body)
+
+
+def test_raw_file_of_another_billers_exchange_is_not_found_for_staff(staff_client, two_billers):
+    from django.contrib.auth.models import Permission
+
+    from exchanges.models import Exchange
+
+    mine, theirs = two_billers
+    group = Group.objects.get(name="aus staff")
+    group.permissions.add(Permission.objects.get(codename="view_exchange"))
+    own = Exchange.objects.get(biller=mine.biller, kind="rtdr")
+    other = Exchange.objects.get(biller=theirs.biller, kind="rtdr")
+    assert staff_client.get(f"/admin/exchanges/exchange/{own.pk}/raw/").status_code == 200
+    assert staff_client.get(f"/admin/exchanges/exchange/{other.pk}/raw/").status_code == 404
