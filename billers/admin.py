@@ -254,6 +254,14 @@ class AccountAdmin(BillerScopedAdmin):
     list_select_related = ["biller"]
     inlines = [InvoiceInline]
     raw_id_fields = ["biller"]
+    readonly_fields = ["balance_refresh"]
+
+    @admin.display(description="Balance from the partner")
+    def balance_refresh(self, obj: m.Account) -> str:
+        if not obj.pk:
+            return "-"
+        return format_html('<a class="button" href="{}">Refresh balance</a> (RTDR where the partner offers it, '
+                           'with the recent calls)', reverse("billers_account_refresh_balance", args=[obj.pk]))
 
 
 @admin.register(m.Invoice)
@@ -265,7 +273,13 @@ class InvoiceAdmin(BillerScopedAdmin):
     list_select_related = ["biller", "account"]
     date_hierarchy = "invoice_date"
     raw_id_fields = ["biller", "account"]
-    readonly_fields = ["custom_values", "customer_record", "detail_rows"]
+    readonly_fields = ["bill", "custom_values", "customer_record", "detail_rows"]
+
+    @admin.display(description="Bill")
+    def bill(self, obj: m.Invoice) -> str:
+        from billers.bill_admin import view_bill_link
+
+        return view_bill_link(obj.pk)
 
     @admin.display(description="Custom values")
     def custom_values(self, obj: m.Invoice) -> str:

@@ -148,6 +148,23 @@ LOGGING = {
 }
 
 
+# Mail: operations alerts (exchanges/alerts.py) go to ALERT_EMAILS (comma-separated), else to ADMINS.
+# Without EMAIL_HOST, mail is written to the console log instead of being sent.
+EMAIL_HOST = env.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env.get_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL", "billbridge@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ADMINS = [("Operations", address.strip()) for address in (env.get("ADMIN_EMAILS", "") or "").split(",") if address.strip()]
+ALERT_EMAILS = env.get("ALERT_EMAILS")
+ALERT_BASE_URL = env.get("ALERT_BASE_URL", "")
+
 # RTDR (billers/rtdr.py, docs/rtdr.md): SOAP timeouts in seconds and the per-endpoint circuit breaker.
 RTDR_CONNECT_TIMEOUT = env.get_seconds("RTDR_CONNECT_TIMEOUT", 2.0)
 RTDR_READ_TIMEOUT = env.get_seconds("RTDR_READ_TIMEOUT", 5.0)

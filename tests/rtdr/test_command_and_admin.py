@@ -173,3 +173,15 @@ def test_raw_file_of_another_billers_exchange_is_not_found_for_staff(staff_clien
     other = Exchange.objects.get(biller=theirs.biller, kind="rtdr")
     assert staff_client.get(f"/admin/exchanges/exchange/{own.pk}/raw/").status_code == 200
     assert staff_client.get(f"/admin/exchanges/exchange/{other.pk}/raw/").status_code == 404
+
+
+def test_account_and_invoice_pages_link_refresh_balance_and_view_bill(admin_client, two_billers):
+    from billers.models import Invoice
+
+    mine, _ = two_billers
+    page = admin_client.get(f"/admin/billers/account/{mine.pk}/change/").content.decode()
+    assert f'href="/admin/billers/account/{mine.pk}/refresh-balance/"' in page
+    invoice = Invoice.objects.create(biller=mine.biller, account=mine, invoice_number="INV-1",
+                                     invoice_date="2026-11-01", due_date="2026-11-25", total_amount_due="10.00")
+    page = admin_client.get(f"/admin/billers/invoice/{invoice.pk}/change/").content.decode()
+    assert f'href="/bills/invoice/{invoice.pk}/"' in page and "view bill" in page
