@@ -46,5 +46,15 @@ test-sqlite: install
 test-postgres: install
 	DATA_DIR=$$(mktemp -d) DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
 
+# Speed and memory figures (each script prints its own; see the docs of each area). Several minutes.
+bench: install
+	bash scripts/install_system_packages.sh --bench
+	$(PY) bench/import_invoices.py --invoices 100000
+	$(PY) -m bench.rtdr
+	$(PY) bench/api.py --seconds 30
+	$(PY) bench/bills.py
+	$(PY) bench/export.py
+	$(PY) bench/dashboard.py
+
 clean:
 	rm -rf $(VENV) var

@@ -5,8 +5,8 @@ plain Django (no key, no throttle, no call log, no DRF), to measure what the API
 
     gunicorn bench.api_server:application -w 2
 
-``BENCH_CONN_MAX_AGE=60`` keeps database connections open between requests (a what-if for SQLite, whose
-configuration opens one per request; PostgreSQL's DATABASE_URL configuration already keeps them 60 s).
+``BENCH_CONN_MAX_AGE=0`` opens a database connection per request (a what-if: the configuration keeps
+them 60 s).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.conf import settings
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 settings.ROOT_URLCONF = __name__
-if os.environ.get("BENCH_CONN_MAX_AGE"):  # what-if: persistent connections (config keeps SQLite's at 0)
+if os.environ.get("BENCH_CONN_MAX_AGE"):  # what-if: other connection lifetimes than the configured 60 s
     settings.DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])
 
 from django.core.wsgi import get_wsgi_application

@@ -48,7 +48,11 @@ class WriteBehind(Generic[T]):
         self._lock = threading.Lock()
         self._reset()
         os.register_at_fork(after_in_child=self._reset)
-        atexit.register(self.flush)
+        atexit.register(self._at_exit)
+
+    def _at_exit(self) -> None:
+        self.stop()  # writes what is queued now, without waiting out the batch delay
+        self.flush()  # anything left (no thread running) is written here
 
     def _reset(self) -> None:
         self._queue: queue.Queue[T] = queue.Queue()

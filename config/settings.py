@@ -148,6 +148,11 @@ LOGGING = {
 }
 
 
+# REST API (docs/api.md): how long a worker trusts a key it found (0: every call), and the call log's writer.
+API_KEY_CACHE_SECONDS = float(env.get("API_KEY_CACHE_SECONDS") or 2.0)
+API_CALL_LOG_WRITE_BEHIND = env.get_bool("API_CALL_LOG_WRITE_BEHIND", True)
+API_CALL_LOG_DELAY = env.get_seconds("API_CALL_LOG_DELAY", 0.1, maximum=10)
+
 # Mail: operations alerts (exchanges/alerts.py) go to ALERT_EMAILS (comma-separated), else to ADMINS.
 # Without EMAIL_HOST, mail is written to the console log instead of being sent.
 EMAIL_HOST = env.get("EMAIL_HOST", "")

@@ -4,6 +4,7 @@
 #   scripts/install_system_packages.sh            # runtime packages
 #   scripts/install_system_packages.sh --docs     # also the tools that regenerate docs/samples/*.png
 #   scripts/install_system_packages.sh --test     # also Chromium for the browser tests
+#   scripts/install_system_packages.sh --bench    # also wrk, the load tool of bench/api.py
 #
 # Runtime: weasyprint (bill templates, billers/bill_pdf.py) loads Pango, HarfBuzz and fontconfig
 # through ctypes/cffi, and the bill templates name real fonts (Liberation Sans, DejaVu as fallback).
@@ -23,6 +24,9 @@ RUNTIME_PACKAGES=(
 TEST_PACKAGES=(
   chromium              # browser tests drive the admin in headless Chromium (tests/browser/)
 )
+BENCH_PACKAGES=(
+  wrk                   # bench/api.py drives the API from a second process
+)
 DOCS_PACKAGES=(
   poppler-utils         # pdftoppm, pdftotext: docs/samples/bill_utility_default.png
 )
@@ -32,7 +36,8 @@ for arg in "$@"; do
   case "$arg" in
     --docs) packages+=("${DOCS_PACKAGES[@]}") ;;
     --test) packages+=("${TEST_PACKAGES[@]}") ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --bench) packages+=("${BENCH_PACKAGES[@]}") ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billers.api.auth import BillerAccess, HasApiKey, IvrOrKioskScope
-from billers.api.base import BID, ApiView, money, responses, text_param
+from billers.api.base import BID, ApiView, money, operation, text_param
+from billers.api.prepared import PreparedQuery
 from billers.api.serializers import (
     ACH_TENDERS,
     CARD_TENDERS,
@@ -27,14 +28,47 @@ MAX_SEARCH_RESULTS = 20
 AUS = "aus"
 
 
-def open_invoices(account: Account) -> list[Invoice]:
-    """The account's active invoices with something left to pay, earliest due first."""
+#: What ``account_json`` reads of an invoice (the JSON columns are left unread).
+INVOICE_FIELDS = (
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "total_amount_due",
+    "balance_due",
+    "past_due",
+    "minimum_amount_due",
+)
+
+
+def _open_invoices_query(account_id: int) -> QuerySet[Invoice]:
     unpaid = Q(balance_due__gt=0) | Q(balance_due__isnull=True, total_amount_due__gt=0)
-    return list(
-        Invoice.objects.filter(account=account, active=True)
+    return (
+        Invoice.objects.filter(account_id=account_id, active=True)
         .filter(unpaid)
+        .only(*INVOICE_FIELDS)
         .order_by("due_date", "invoice_number")[:MAX_OPEN_INVOICES]
     )
+
+
+OPEN_INVOICES = PreparedQuery(_open_invoices_query, account_id=int)
+ACCOUNT_BY_NUMBER = PreparedQuery(
+    lambda biller_id, account_number: Account.objects.filter(
+        biller_id=biller_id, account_number=account_number
+    ),
+    biller_id=int,
+    account_number=str,
+)
+
+
+def open_invoices(account: Account) -> list[Invoice]:
+    """The account's active invoices with something left to pay, earliest due first."""
+    return OPEN_INVOICES.run(account_id=account.pk)
+
+
+def account_by_number(biller: Biller, number: str) -> Account | None:
+    """The biller's account ``number`` (unique per biller), or None."""
+    found = ACCOUNT_BY_NUMBER.run(biller_id=biller.pk, account_number=number)
+    return found[0] if found else None
 
 
 def blocked_tenders(balance: BalanceView) -> list[str]:
@@ -88,19 +122,17 @@ class AccountDetailView(ApiView):
 
     permission_classes = [HasApiKey, BillerAccess, IvrOrKioskScope]
 
-    @extend_schema(
-        operation_id="account_lookup",
+    @operation(
+        "account_lookup",
+        "Look up an account: balance due, past due, due date, minimum, open invoices.",
+        {200: AccountSerializer},
         tags=["IVR and kiosk"],
-        parameters=[BID],
-        summary="Look up an account: balance due, past due, due date, minimum, open invoices.",
-        responses=responses({200: AccountSerializer}),
     )
     def get(self, request: Request, bid: int, account_number: str) -> Response:
         number = text_param(account_number, "account_number")
-        try:
-            account = Account.objects.get(biller=self.biller, account_number=number)
-        except Account.DoesNotExist:
-            raise exceptions.NotFound(f"Account {number} not found for biller {bid}.") from None
+        account = account_by_number(self.biller, number)
+        if account is None:
+            raise exceptions.NotFound(f"Account {number} not found for biller {bid}.")
         return Response(account_lookup(self.biller, account))
 
 
@@ -109,17 +141,17 @@ class AccountSearchView(ApiView):
 
     permission_classes = [HasApiKey, BillerAccess, IvrOrKioskScope]
 
-    @extend_schema(
-        operation_id="account_search",
-        tags=["IVR and kiosk"],
-        summary="Harris Advanced AUS billers: find accounts by customer number and location number "
+    @operation(
+        "account_search",
+        "Harris Advanced AUS billers: find accounts by customer number and location number "
         "(SearchByAdvancedUtilityCustomerAndLocationNumber).",
+        {200: AccountListSerializer},
+        tags=["IVR and kiosk"],
         parameters=[
             BID,
             OpenApiParameter("customer_number", str, required=True),
             OpenApiParameter("location_number", str, required=True),
         ],
-        responses=responses({200: AccountListSerializer}),
     )
     def get(self, request: Request, bid: int) -> Response:
         if self.biller.partner.code != AUS:

@@ -1,5 +1,8 @@
 """``Authorization: Api-Key <key>`` authentication, biller access and scope permissions.
 
+Keys are remembered per worker for a few seconds (``billers.api.key_cache``): expiry is checked on
+every call, a revocation made elsewhere applies within ``API_KEY_CACHE_SECONDS``.
+
 Order of checks: no or bad key -> 401; a biller the key may not use (or that does not exist) -> 404, so
 a key for biller A learns nothing about biller B; a scope the key lacks -> 403.
 """
@@ -14,7 +17,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from billers.api.keys import api_key_lookup
+from billers.api.key_cache import api_key_lookup_cached
 from billers.api_models import ApiKey, ApiScope
 
 KEYWORD = "Api-Key"
@@ -55,8 +58,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid API key.") from None
         bid = (request.parser_context or {}).get("kwargs", {}).get("bid")
-        key, biller = api_key_lookup(raw, bid=bid)
-        request.api_biller = biller  # read by BillerAccess: found with the key in one query
+        key, biller = api_key_lookup_cached(raw, bid=bid)
+        request.api_biller = biller  # read by BillerAccess: found with the key (one query, or memory)
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         state = key.state

@@ -1,34 +1,34 @@
 """The base view of every API endpoint: key authentication, biller access, throttle, JSON only, and one
-``ApiCallLog`` row per call (route pattern, never the concrete path, body or key)."""
+``ApiCallLog`` row per call (route pattern, never the concrete path, body or key; ``billers.api.call_log``
+writes it a moment after the answer)."""
 
 from __future__ import annotations
 
-import logging
 import re
 import time
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
+from rest_framework.fields import empty
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from billers.api.auth import ApiKeyAuthentication, BillerAccess, HasApiKey
-from billers.api.keys import api_key_touch
+from billers.api.call_log import call_log_write
 from billers.api.serializers import ErrorSerializer
 from billers.api.throttling import ApiKeyRateThrottle
-from billers.api_models import ApiCallLog, ApiKey
+from billers.api_models import ApiKey
 from billers.models import Biller
 
-logger = logging.getLogger(__name__)
 ROUTE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+T = TypeVar("T")
 
 ERROR_RESPONSES: dict[int, OpenApiResponse] = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input: {field: [messages]}."),
@@ -54,6 +54,28 @@ def responses(ok: dict[int, Any], *extra: int) -> dict[int, Any]:
     return {**ok, **{code: ERROR_RESPONSES[code] for code in (*STANDARD_ERRORS, *extra)}}
 
 
+def operation(
+    operation_id: str,
+    summary: str,
+    ok: dict[int, Any],
+    *,
+    tags: list[str],
+    request: Any = empty,
+    parameters: list[Any] | None = None,
+    errors: tuple[int, ...] = (),
+) -> Callable[[T], T]:
+    """An endpoint's schema (``extend_schema``): the ``ok`` responses plus the standard errors and
+    ``errors``; the BID path parameter unless ``parameters`` lists the endpoint's own."""
+    return extend_schema(
+        operation_id=operation_id,
+        tags=tags,
+        summary=summary,
+        parameters=[BID] if parameters is None else parameters,
+        request=request,
+        responses=responses(ok, *errors),
+    )
+
+
 def text_param(value: str, name: str, *, max_length: int = 60) -> str:
     """A path or query text that can match a stored value; NotFound otherwise (no control characters)."""
     if not value or len(value) > max_length or any(ord(c) < 32 or c == "\x7f" for c in value):
@@ -70,40 +92,6 @@ def route_pattern(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     route = getattr(match, "route", "") or ""
     return "/" + ROUTE_PARAM.sub(r"{\1}", route)
-
-
-def call_log_write(
-    *,
-    key: ApiKey | None,
-    biller: Biller | None,
-    bid: Any,
-    method: str,
-    path: str,
-    status: int,
-    latency_ms: float,
-) -> None:
-    """Record one call; never raises (a logging failure must not turn an answer into a 500)."""
-    try:
-        bid_value = int(bid) if bid is not None and 0 < int(bid) <= 2**31 - 1 else None
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # A log row may be lost in a crash; the answer need not wait for its WAL flush.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            ApiCallLog.objects.create(
-                key=key,
-                biller=biller,
-                bid=bid_value,
-                method=method[:8],
-                path=path[:200],
-                status=status,
-                latency_ms=Decimal(f"{min(latency_ms, 9999999):.2f}"),
-                at=timezone.now(),
-            )
-        if key is not None:
-            api_key_touch(key)
-    except Exception:
-        logger.exception("API call log not written for %s %s", method, path)
 
 
 class ApiView(APIView):

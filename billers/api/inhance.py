@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_view
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 
 from billers.api import downloads
 from billers.api.auth import BillerAccess, HasApiKey, InhanceScope, actor_name
-from billers.api.base import BID, ApiView, django_errors_as_400, responses
+from billers.api.base import BID, ApiView, django_errors_as_400, operation
 from billers.api.serializers import (
     AckInSerializer,
     AckSerializer,
@@ -68,22 +69,17 @@ class InvoiceFileView(InhanceView):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(
-        operation_id="invoice_file_upload",
+    @operation(
+        "invoice_file_upload",
+        "Upload an invoice file (BIF): imported like any other intake, answered with the run.",
+        {
+            201: InvoiceFileSerializer,
+            200: OpenApiResponse(InvoiceFileSerializer, description="Duplicate of a file already imported."),
+            422: OpenApiResponse(InvoiceFileSerializer, description="The file was rejected."),
+        },
         tags=TAGS,
-        parameters=[BID],
-        summary="Upload an invoice file (BIF): imported like any other intake, answered with the run.",
         request={"multipart/form-data": InvoiceFileInSerializer},
-        responses=responses(
-            {
-                201: InvoiceFileSerializer,
-                200: OpenApiResponse(
-                    InvoiceFileSerializer, description="Duplicate of a file already imported."
-                ),
-                422: OpenApiResponse(InvoiceFileSerializer, description="The file was rejected."),
-            },
-            503,
-        ),
+        errors=(503,),
     )
     def post(self, request: Request, bid: int) -> Response:
         data = self.data_or_400(InvoiceFileInSerializer, request.data)
@@ -114,13 +110,12 @@ class InvoiceFileView(InhanceView):
 class BalancesView(InhanceView):
     """Balance updates from the billing system."""
 
-    @extend_schema(
-        operation_id="balances_update",
+    @operation(
+        "balances_update",
+        "Post balance updates (balance due, optional past due and block flags).",
+        {200: BalancesSerializer},
         tags=TAGS,
-        parameters=[BID],
-        summary="Post balance updates (balance due, optional past due and block flags).",
         request=BalancesInSerializer,
-        responses=responses({200: BalancesSerializer}),
     )
     def post(self, request: Request, bid: int) -> Response:
         data = self.data_or_400(BalancesInSerializer, request.data)
@@ -134,58 +129,67 @@ def next_link(request: Request, items: list[Any], limit: int) -> str | None:
     return request.build_absolute_uri(f"{request.path}?{urlencode({'limit': limit, 'after': items[-1].pk})}")
 
 
-class PaymentDownloadView(InhanceView):
+class DownloadPageView(InhanceView):
+    """A page of items not yet acknowledged, oldest first, with the link to the next page.
+
+    Subclasses name the selector (``pending(biller, after=, limit=)``) and the item's JSON (``item``).
+    """
+
+    pending: Callable[..., list[Any]]
+    item: Callable[[Any], dict[str, Any]]
+
+    def get(self, request: Request, bid: int) -> Response:
+        page = self.data_or_400(PageQuerySerializer, request.query_params)
+        items = self.pending(self.biller, after=page["after"], limit=page["limit"])
+        return Response(
+            {
+                "results": [self.item(i) for i in items],
+                "next": next_link(request, items, page["limit"]),
+            }
+        )
+
+
+@extend_schema_view(
+    get=operation(
+        "payments_download",
+        "Payments not yet acknowledged, oldest first.",
+        {200: PaymentPageSerializer},
+        tags=TAGS,
+        parameters=PAGE_PARAMETERS,
+    )
+)
+class PaymentDownloadView(DownloadPageView):
     """Payments to post in the billing system."""
 
-    @extend_schema(
-        operation_id="payments_download",
+    pending = staticmethod(downloads.payments_pending)
+    item = staticmethod(downloads.payment_item)
+
+
+@extend_schema_view(
+    get=operation(
+        "changes_download",
+        "Autopay, paperless, e-mail and phone changes not yet acknowledged, oldest first.",
+        {200: ChangePageSerializer},
         tags=TAGS,
         parameters=PAGE_PARAMETERS,
-        summary="Payments not yet acknowledged, oldest first.",
-        responses=responses({200: PaymentPageSerializer}),
     )
-    def get(self, request: Request, bid: int) -> Response:
-        page = self.data_or_400(PageQuerySerializer, request.query_params)
-        items = downloads.payments_pending(self.biller, after=page["after"], limit=page["limit"])
-        return Response(
-            {
-                "results": [downloads.payment_item(p) for p in items],
-                "next": next_link(request, items, page["limit"]),
-            }
-        )
-
-
-class ChangeDownloadView(InhanceView):
+)
+class ChangeDownloadView(DownloadPageView):
     """Enrollment and contact changes for the billing system."""
 
-    @extend_schema(
-        operation_id="changes_download",
-        tags=TAGS,
-        parameters=PAGE_PARAMETERS,
-        summary="Autopay, paperless, e-mail and phone changes not yet acknowledged, oldest first.",
-        responses=responses({200: ChangePageSerializer}),
-    )
-    def get(self, request: Request, bid: int) -> Response:
-        page = self.data_or_400(PageQuerySerializer, request.query_params)
-        items = downloads.changes_pending(self.biller, after=page["after"], limit=page["limit"])
-        return Response(
-            {
-                "results": [downloads.change_item(c) for c in items],
-                "next": next_link(request, items, page["limit"]),
-            }
-        )
+    pending = staticmethod(downloads.changes_pending)
+    item = staticmethod(downloads.change_item)
 
 
 class AcknowledgementView(InhanceView):
     """Acknowledgement of downloaded items."""
 
-    @extend_schema(
-        operation_id="downloads_acknowledge",
+    @operation(
+        "downloads_acknowledge",
+        "Acknowledge downloaded payments and changes by id: they are not handed out again.",
+        {200: AckSerializer},
         tags=TAGS,
-        parameters=[BID],
-        summary="Acknowledge downloaded payments and changes by id: they are not handed out again.",
         request=AckInSerializer,
-        responses=responses({200: AckSerializer}),
     )
     def post(self, request: Request, bid: int) -> Response:
         data = self.data_or_400(AckInSerializer, request.data)

@@ -109,14 +109,20 @@ def api_key_lookup(raw_key: str, *, bid: int | None = None) -> tuple[ApiKey | No
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey) -> bool:
     """Revoke ``key`` now; return False when it was already revoked."""
+    # Imported here: the cache builds on api_key_lookup from this module.
+    from billers.api.key_cache import api_key_cache_clear
+
     updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     key.refresh_from_db(fields=["revoked_at"])
+    api_key_cache_clear()  # this process refuses the key at once; other workers within the cache's TTL
     return bool(updated)
 
 
-def api_key_touch(key: ApiKey, *, every_seconds: int = 60) -> None:
-    """Record that ``key`` was used, at most once per ``every_seconds`` (keeps the hot path write-light)."""
-    now = timezone.now()
+def api_key_touch_due(key: ApiKey, now: datetime, *, every_seconds: int = 60) -> bool:
+    """Whether ``key``'s ``last_used_at`` is due for an update (at most once per ``every_seconds``: the
+    hot path stays write-light); when it is, ``key`` holds ``now`` from here on and the caller stores it.
+    """
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() >= every_seconds:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+        return True
+    return False

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billers.api import idempotency
 from billers.api.auth import BillerAccess, HasApiKey, IvrOrKioskScope
-from billers.api.base import BID, ApiView, money, responses
+from billers.api.base import BID, ApiView, money, operation
 from billers.api.serializers import ACH_TENDERS, CARD_TENDERS, PaymentInSerializer, PaymentSerializer
 from billers.api_models import ApiKey, ApiScope
 from billers.models import Account, Biller
@@ -104,13 +103,14 @@ class PaymentCreateView(ApiView):
 
     permission_classes = [HasApiKey, BillerAccess, IvrOrKioskScope]
 
-    @extend_schema(
-        operation_id="payment_create",
+    @operation(
+        "payment_create",
+        "Post a payment the gateway approved (channel IVR or kiosk from the key, or from the body).",
+        {201: PaymentSerializer},
         tags=["IVR and kiosk"],
-        summary="Post a payment the gateway approved (channel IVR or kiosk from the key, or from the body).",
-        parameters=[BID, idempotency.PARAMETER],
         request=PaymentInSerializer,
-        responses=responses({201: PaymentSerializer}, 422),
+        parameters=[BID, idempotency.PARAMETER],
+        errors=(422,),
     )
     def post(self, request: Request, bid: int) -> Response:
         return idempotency.idempotent_response(

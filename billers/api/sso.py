@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from billers.api import payers
 from billers.api.auth import BillerAccess, HasApiKey, SsoScope, actor_name
-from billers.api.base import BID, ERROR_RESPONSES, ApiView, django_errors_as_400, responses, text_param
+from billers.api.base import BID, ERROR_RESPONSES, ApiView, django_errors_as_400, operation, text_param
 from billers.api.serializers import (
     CustomerInSerializer,
     CustomerSerializer,
@@ -73,13 +73,12 @@ class SsoView(ApiView):
 class RegistrationView(SsoView):
     """Remote registration of a payer user."""
 
-    @extend_schema(
-        operation_id="registration_create",
+    @operation(
+        "registration_create",
+        "Register a payer user (remote registration) and link its accounts.",
+        {201: PayerUserSerializer},
         tags=TAGS,
-        parameters=[BID],
-        summary="Register a payer user (remote registration) and link its accounts.",
         request=RegistrationInSerializer,
-        responses=responses({201: PayerUserSerializer}),
     )
     def post(self, request: Request, bid: int) -> Response:
         data = self.data_or_400(RegistrationInSerializer, request.data)
@@ -100,12 +99,12 @@ class RegistrationView(SsoView):
 class UserDetailView(SsoView):
     """A payer user with its links."""
 
-    @extend_schema(
-        operation_id="user_detail",
+    @operation(
+        "user_detail",
+        "A payer user and its linked accounts.",
+        {200: PayerUserSerializer},
         tags=TAGS,
         parameters=[BID, USERNAME],
-        summary="A payer user and its linked accounts.",
-        responses=responses({200: PayerUserSerializer}),
     )
     def get(self, request: Request, bid: int, username: str) -> Response:
         return Response(payers.user_json(self.payer(username)))
@@ -114,19 +113,17 @@ class UserDetailView(SsoView):
 class UserLinksView(SsoView):
     """Account linking (settings 75 and 76)."""
 
-    @extend_schema(
-        operation_id="user_link_create",
-        tags=TAGS,
-        parameters=[BID, USERNAME],
-        summary="Link an account (and, per settings 75/76, the accounts that share its customer "
+    @operation(
+        "user_link_create",
+        "Link an account (and, per settings 75/76, the accounts that share its customer "
         "number and/or e-mail).",
+        {
+            201: LinkResultSerializer,
+            200: OpenApiResponse(LinkResultSerializer, description="Already linked."),
+        },
+        tags=TAGS,
         request=LinkInSerializer,
-        responses=responses(
-            {
-                201: LinkResultSerializer,
-                200: OpenApiResponse(LinkResultSerializer, description="Already linked."),
-            }
-        ),
+        parameters=[BID, USERNAME],
     )
     def post(self, request: Request, bid: int, username: str) -> Response:
         user = self.payer(username)
@@ -145,13 +142,13 @@ class UserLinksView(SsoView):
 class UserEmailView(SsoView):
     """E-mail change, applied to the accounts the user owns."""
 
-    @extend_schema(
-        operation_id="user_email_update",
+    @operation(
+        "user_email_update",
+        "Change the user's e-mail and that of the accounts it owns (change logs, outbox).",
+        {200: EmailResultSerializer},
         tags=TAGS,
-        parameters=[BID, USERNAME],
-        summary="Change the user's e-mail and that of the accounts it owns (change logs, outbox).",
         request=EmailInSerializer,
-        responses=responses({200: EmailResultSerializer}),
+        parameters=[BID, USERNAME],
     )
     def post(self, request: Request, bid: int, username: str) -> Response:
         user = self.payer(username)
@@ -169,13 +166,13 @@ class UserEmailView(SsoView):
 class UserPasswordView(SsoView):
     """Password change."""
 
-    @extend_schema(
-        operation_id="user_password_update",
+    @operation(
+        "user_password_update",
+        "Set the user's password (stored hashed).",
+        {204: OpenApiResponse(description="Password changed.")},
         tags=TAGS,
-        parameters=[BID, USERNAME],
-        summary="Set the user's password (stored hashed).",
         request=PasswordInSerializer,
-        responses=responses({204: OpenApiResponse(description="Password changed.")}),
+        parameters=[BID, USERNAME],
     )
     def post(self, request: Request, bid: int, username: str) -> Response:
         user = self.payer(username)
@@ -192,13 +189,13 @@ class UserPasswordView(SsoView):
 class CustomerView(SsoView):
     """Customer record changes: e-mail, phone, paperless, autopay."""
 
-    @extend_schema(
-        operation_id="customer_update",
+    @operation(
+        "customer_update",
+        "Update the customer record: e-mail, phone, paperless, autopay (change logs, outbox).",
+        {200: CustomerSerializer},
         tags=TAGS,
-        parameters=[BID, ACCOUNT],
-        summary="Update the customer record: e-mail, phone, paperless, autopay (change logs, outbox).",
         request=CustomerInSerializer,
-        responses=responses({200: CustomerSerializer}),
+        parameters=[BID, ACCOUNT],
     )
     def post(self, request: Request, bid: int, account_number: str) -> Response:
         number = text_param(account_number, "account_number")
@@ -233,13 +230,12 @@ def launch_url(request: Request, token: str) -> str:
 class SsoLaunchView(SsoView):
     """A signed, expiring launch URL for the payer portal."""
 
-    @extend_schema(
-        operation_id="sso_launch",
+    @operation(
+        "sso_launch",
+        "A signed, expiring URL that opens the payer portal for a user (iFrame or redirect).",
+        {200: LaunchSerializer},
         tags=TAGS,
-        parameters=[BID],
-        summary="A signed, expiring URL that opens the payer portal for a user (iFrame or redirect).",
         request=LaunchInSerializer,
-        responses=responses({200: LaunchSerializer}),
     )
     def post(self, request: Request, bid: int) -> Response:
         data = self.data_or_400(LaunchInSerializer, request.data)

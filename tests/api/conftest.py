@@ -10,16 +10,24 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from billers.api.call_log import call_log_writer
+from billers.api.key_cache import api_key_cache_clear
 from billers.api.keys import NewKey, api_key_create
 from billers.models import Account, Biller, Invoice
 
 
 @pytest.fixture(autouse=True)
 def _fast_hashes_and_fresh_throttle(settings):
+    """Fast password hashes; no throttle counts and no remembered keys from an earlier test (ids are
+    reused); call log rows handed to the writer (calls made outside the test's transaction, from
+    threads) written and its connection closed, so the test database can be flushed or dropped."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    api_key_cache_clear()
     yield
+    call_log_writer.stop()
     cache.clear()
+    api_key_cache_clear()
 
 
 @pytest.fixture

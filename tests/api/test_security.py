@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from array import array
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
+from billers.api.key_cache import api_key_cache_clear
 from billers.api.keys import api_key_revoke
 from billers.api_models import ApiCallLog, ApiKey
 from payments.models import Payment
@@ -105,6 +109,7 @@ def test_expired_key_gets_401(make_key, biller):
     client = client_for(new.raw)
     assert client.get(url(biller.bid, "accounts/70010001")).status_code == 200
     ApiKey.objects.filter(pk=new.key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    api_key_cache_clear()  # as after API_KEY_CACHE_SECONDS (tests/api/test_key_cache.py waits it out)
     response = client.get(url(biller.bid, "accounts/70010001"))
     assert response.status_code == 401
     assert response.json() == {"detail": "This API key is expired."}
@@ -156,6 +161,17 @@ def test_a_keys_own_rate_overrides_the_setting(settings, make_key, biller):
     client = client_for(make_key(biller, throttle_rate="1/min").raw)
     path = url(biller.bid, "accounts/70010001")
     assert [client.get(path).status_code for _ in range(2)] == [200, 429]
+
+
+def test_throttle_history_is_an_array_and_a_list_left_in_the_cache_still_counts(settings, make_key, biller):
+    settings.API_KEY_THROTTLE_RATE = "3/min"
+    new = make_key(biller)
+    client, path = client_for(new.raw), url(biller.bid, "accounts/70010001")
+    cache_key = f"throttle_api_key_{new.key.pk}"
+    cache.set(cache_key, [time.time(), time.time()], 60)  # DRF's own format, as an older release stored it
+    assert [client.get(path).status_code for _ in range(2)] == [200, 429]
+    history = cache.get(cache_key)
+    assert isinstance(history, array) and len(history) == 3
 
 
 def test_unknown_api_path_is_a_json_404(api, biller):

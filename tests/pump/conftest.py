@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
-from partners.simulators import SimulatorHandle, serve
+from partners.simulators import SimulatorHandle
+from tests.simulators import running_simulators, simulators_reset
 
 PROJECT = Path(__file__).resolve().parents[2]
 CB_SERVER_WSDL = PROJECT.parent / "shared" / "multispeak" / "CB_Server_v3.0ac.wsdl"
@@ -27,22 +28,13 @@ SEED_LOG_TIME = datetime(2020, 8, 6, 0, 1, 32, tzinfo=ZoneInfo("America/Chicago"
 
 @pytest.fixture(scope="session")
 def _simulators() -> Iterator[dict[str, SimulatorHandle]]:
-    handles = {
-        "aus": serve("aus"),
-        "cayenta": serve("cayenta"),
-        "daffron": serve("daffron", fixtures=DAFFRON_ACCOUNTS),
-    }
-    yield handles
-    for handle in handles.values():
-        handle.stop()
+    with running_simulators({"daffron": DAFFRON_ACCOUNTS}) as handles:
+        yield handles
 
 
 @pytest.fixture
 def sims(_simulators: dict[str, SimulatorHandle]) -> dict[str, SimulatorHandle]:
-    for handle in _simulators.values():
-        handle.reset()
-        handle.slow_seconds = 1.0
-    return _simulators
+    return simulators_reset(_simulators, slow_seconds=1.0)
 
 
 @pytest.fixture(autouse=True)

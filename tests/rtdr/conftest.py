@@ -8,8 +8,9 @@ import pytest
 from billers.models import Account, Biller
 from billers.rtdr_health import breaker_forget
 from billers.services import biller_setting_set
-from partners.simulators import SimulatorHandle, serve
+from partners.simulators import SimulatorHandle
 from partners.simulators.demo import FIXTURES as DEMO_FIXTURES
+from tests.simulators import running_simulators, simulators_reset
 
 PASSWORD = "s3cret-rtdr-pw"
 CAYENTA_BLOCKS = '{"block_ach": ["A", "NOACH"], "block_cc": ["C", "NOCC"], "cash_only": ["X", "CASH"]}'
@@ -18,19 +19,14 @@ BIDS = {"aus": 7123, "cayenta": 7368, "daffron": 7778}
 
 @pytest.fixture(scope="session")
 def _servers() -> Iterator[dict[str, SimulatorHandle]]:
-    handles = {p: serve(p, fixtures=DEMO_FIXTURES[p]) for p in ("aus", "cayenta", "daffron")}
-    yield handles
-    for handle in handles.values():
-        handle.stop()
+    with running_simulators(DEMO_FIXTURES) as handles:
+        yield handles
 
 
 @pytest.fixture
 def sims(_servers: dict[str, SimulatorHandle]) -> dict[str, SimulatorHandle]:
     """The three simulators, back in mode "ok" with no recorded calls."""
-    for handle in _servers.values():
-        handle.reset()
-        handle.slow_seconds = 2.0
-    return _servers
+    return simulators_reset(_servers, slow_seconds=2.0)
 
 
 @pytest.fixture(autouse=True)
