@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -18,6 +19,8 @@ from billers.api.base import money
 from billers.api_models import ApiKey, DownloadAck, DownloadKind
 from billers.models import Account, Biller
 from payments.models import ChangeLog, Payment, Tender
+from payments.outbox import outbox_events_settle
+from payments.outbox_models import OutboxEvent
 
 
 def _unacked(qs: QuerySet, biller: Biller, kind: str) -> QuerySet:
@@ -84,10 +87,15 @@ ACK_TARGETS: dict[str, tuple[str, type[Payment | ChangeLog]]] = {
 
 
 @transaction.atomic
+@transaction.atomic
 def downloads_acknowledge(
     *, biller: Biller, key: ApiKey | None, payments: list[int], changes: list[int]
 ) -> AckResult:
-    """Acknowledge payment and change ids of ``biller``; ids of other billers or unknown are reported back."""
+    """Acknowledge payment and change ids of ``biller``; ids of other billers or unknown are reported back.
+
+    The outbox events of what is newly acknowledged (``for_download``) are settled as delivered, so the
+    reconciliation and the dashboard see inHance's payments as received.
+    """
     result = AckResult()
     now = timezone.now()
     for name, ids in (("payments", payments), ("changes", changes)):
@@ -104,6 +112,12 @@ def downloads_acknowledge(
             [DownloadAck(biller=biller, kind=kind, object_id=i, acked_at=now, key=key) for i in new],
             ignore_conflicts=True,
         )
+        if new:
+            outbox_events_settle(
+                events=OutboxEvent.objects.filter(
+                    biller=biller, content_type=ContentType.objects.get_for_model(model), object_id__in=new),
+                note=f"acknowledged through the inHance download API{f' (key {key.pk})' if key else ''}",
+            )
         result.acknowledged[name] = len(new)
         result.already_acknowledged[name] = len(done)
         result.unknown[name] = [i for i in wanted if i not in mine]

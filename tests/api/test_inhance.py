@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from billers.api_models import DownloadAck
 from billers.models import Account
 from payments.models import ChangeLog, Payment
+from payments.outbox_models import OutboxEvent
 from payments.services import contact_change, payment_record
 from tests.api.conftest import url
 
@@ -187,6 +188,9 @@ def test_payment_download_pages_oldest_first_until_acknowledged(inhance, biller,
     }
     left = inhance.get(url(biller.bid, "downloads/payments")).json()["results"]
     assert [p["id"] for p in left] == [payments[2].pk]
+    events = {e.object_id: e.status for e in OutboxEvent.objects.filter(biller=biller, event_type="payment")}
+    assert events == {payments[0].pk: "delivered", payments[1].pk: "delivered", payments[2].pk: "for_download"}
+    assert OutboxEvent.objects.get(object_id=foreign.pk, event_type="payment").status != "delivered"
     again = inhance.post(
         url(biller.bid, "downloads/acknowledgements"), {"payments": [payments[0].pk]}, format="json"
     )
@@ -202,6 +206,9 @@ def test_change_download_hands_out_changes_until_acknowledged(inhance, biller, r
         ("phone", "5550000"),
     ]
     inhance.post(url(biller.bid, "downloads/acknowledgements"), {"changes": [changes[0].pk]}, format="json")
+    settled = OutboxEvent.objects.filter(biller=biller, object_id__in=[c.pk for c in changes]).exclude(
+        event_type="payment").values_list("object_id", "status")
+    assert dict(settled) == {changes[0].pk: "delivered", changes[1].pk: "for_download"}
     assert [c["kind"] for c in inhance.get(url(biller.bid, "downloads/changes")).json()["results"]] == [
         "phone"
     ]
