@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 BATCH = 5_000
+PUMP_EVERY = 250  # records read between two nudges of the staging COPY still running (PostgreSQL)
 MAX_ERRORS = 1_000  # errors kept on the outcome; the count of rejected records is always exact
 MAX_PROBLEMS = 10_000  # more invalid records than this and quarantine gives up: the file is rejected
 KINDS = ("invoices", "replacements", "balances", "expirations")
@@ -196,9 +197,17 @@ class _Run:
         return rows
 
 
-def _batches(records: Iterable[object], size: int) -> Iterator[list[object]]:
+def _batches(records: Iterable[object], size: int, pump: Callable[[], None]) -> Iterator[list[object]]:
+    """Yield lists of up to ``size`` records, calling ``pump()`` every ``PUMP_EVERY`` records read."""
     iterator = iter(records)
-    while batch := list(islice(iterator, size)):
+    batch: list[object] = []
+    while chunk := list(islice(iterator, min(PUMP_EVERY, size - len(batch)))):
+        pump()
+        batch += chunk
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 
@@ -211,8 +220,9 @@ def load_records(*, biller: Biller, records: Iterable[object], kind: str = "invo
     """Stage ``records`` in batches and, when the file is accepted, merge them in one transaction.
 
     ``policy`` defaults to the biller's ``record_error_policy``; ``customizations`` to the biller's
-    enabled ones (``customizations_of``); ``progress(records_read)`` is called after every batch,
-    outside any transaction this function opens; ``on_merge(problems)`` runs inside the merge
+    enabled ones (``customizations_of``); ``progress(records_read)`` is called once per batch, when
+    the batch is staged (on PostgreSQL once its COPY ended, as the next batch starts), outside any
+    transaction this function opens; ``on_merge(problems)`` runs inside the merge
     transaction (quarantine). Never raises for bad input: a ``FileRejected`` or a
     ``CustomizationError`` becomes a failed outcome. Database errors propagate (nothing merged).
     """
@@ -235,20 +245,33 @@ def load_records(*, biller: Biller, records: Iterable[object], kind: str = "invo
     clock = time.process_time  # CPU seconds of this process: stable on a busy machine
     gc_was_enabled = gc.isenabled()
     gc.disable()  # batches hold ~10^5 young containers and make no cycles: collections only cost time
+    # Replacements, balances and expirations look stored invoices up while converting: the connection
+    # must be free then. Invoice rows are converted while the previous batch's COPY still runs.
+    looks_up = kind != "invoices"
     with sql.Stage(columns) as stage:
         try:
             started = clock()
-            for batch in _batches(records, batch_size or BATCH):
-                rows = convert(batch)
+            unreported = None  # records read up to the batch being staged, not yet written as progress
+            for batch in _batches(records, batch_size or BATCH, stage.pump):
+                rows = None if looks_up else convert(batch)
                 staging = clock()
                 timings["read"] += staging - started
+                stage.settle()
+                if progress and unreported is not None:
+                    progress(unreported)
+                converting = clock()
+                if rows is None:
+                    rows = convert(batch)
+                converted = clock()
+                timings["read"] += converted - converting
                 if run.staging:
-                    with transaction.atomic():
-                        stage.write(rows)
-                if progress:
-                    progress(run.records)
+                    stage.write(rows)
+                unreported = run.records
                 started = clock()
-                timings["stage"] += started - staging
+                timings["stage"] += started - staging - (converted - converting)
+            stage.settle()
+            if progress and unreported is not None:
+                progress(unreported)
         except FileRejected as exc:
             errors = (exc.errors + run.errors)[:MAX_ERRORS]
             return LoadOutcome("failed", _counts(run, {}, loaded=0), errors, [], str(exc))

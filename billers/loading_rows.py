@@ -170,6 +170,9 @@ _IH_NAMES, _CR_NAMES, _ID_NAMES = (("RowType", *names) for names in (IH_FIELDS, 
 def compact_dicts(invoice: BifInvoice) -> tuple[dict[str, str], dict[str, str], list[dict[str, str]]]:
     """Return the invoice's header, customer and details with only their non-empty values.
 
+    Dicts that hold no empty value (what parsers give) are returned as they are, not copied: a
+    caller that changes them copies them first (``invoice_row`` does, for customizations).
+
     Filtering runs in C (``compress``). An invoice ``read_bif`` made and nobody has touched still
     holds its split rows (``BifInvoice._rows`` / ``_cr``, see partners/bif.py): they are read
     directly, which skips building the full 75- and 84-key dicts (3x faster on this hot path).
@@ -188,11 +191,14 @@ def compact_dicts(invoice: BifInvoice) -> tuple[dict[str, str], dict[str, str], 
                 del detail["RowType"]
                 details.append(detail)
         return header, customer, details
-    full = invoice.header
-    header = dict(compress(full.items(), full.values()))
-    full = invoice.customer
-    customer = dict(compress(full.items(), full.values()))
-    return header, customer, [dict(compress(d.items(), d.values())) for d in invoice.details]
+    header, customer, details = invoice.header, invoice.customer, invoice.details
+    if not all(header.values()):
+        header = dict(compress(header.items(), header.values()))
+    if not all(customer.values()):
+        customer = dict(compress(customer.items(), customer.values()))
+    if not all(all(detail.values()) for detail in details):
+        details = [dict(compress(d.items(), d.values())) for d in details]
+    return header, customer, details
 
 
 def invoice_row(invoice: BifInvoice, seq: int, ctx: RowContext) -> tuple | list[FieldError]:
@@ -204,6 +210,7 @@ def invoice_row(invoice: BifInvoice, seq: int, ctx: RowContext) -> tuple | list[
     line = invoice.line
     header, customer, details = compact_dicts(invoice)
     if ctx.customizations:
+        header = dict(header)
         ctx.customizations.apply(header)
     get, cget = header.get, customer.get
     errors: list[FieldError] | None = None

@@ -22,7 +22,7 @@ from partners.flexibill import invoices as flexibill
 
 Parser = Callable[[BinaryIO, Biller, str, str], Iterator[object]]
 Wrapper = Callable[[Biller, list[str], str], tuple[str, bytes]]
-CHUNK = 1 << 20
+CHUNK = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -148,20 +148,24 @@ def count_records(stream: BinaryIO, needle: bytes | None) -> int:
     """Return how many times ``needle`` occurs in the stream (a newline is assumed before its first
     byte), or its number of lines when ``needle`` is None.
 
-    Reads the stream to its end in 1 MB chunks (memory stays flat); the caller rewinds it. An
-    estimate for the progress bar only: the parser decides what a record is.
+    Reads the stream to its end in 4 MB chunks into one buffer (memory stays flat); the caller
+    rewinds it. An estimate for the progress bar only: the parser decides what a record is.
     """
-    count = 0
+    keep = len(needle) - 1 if needle else 0
+    buffer = bytearray(keep + CHUNK)
+    view = memoryview(buffer)
     if needle is None:
-        last = b"\n"
-        while chunk := stream.read(CHUNK):
-            count += chunk.count(b"\n")
-            last = chunk
-        return count + (0 if last.endswith(b"\n") else 1)
-    keep = len(needle) - 1
-    tail = b"\n"
-    while chunk := stream.read(CHUNK):
-        data = tail + chunk
-        count += data.count(needle)
-        tail = data[-keep:] if keep else b""
+        count, last = 0, ord("\n")
+        while size := stream.readinto(buffer) or 0:
+            count += buffer.count(b"\n", 0, size)
+            last = buffer[size - 1]
+        return count + (0 if last == ord("\n") else 1)
+    # The buffer starts with the previous chunk's last len(needle) - 1 bytes (a needle may straddle
+    # two chunks); before the first chunk, a newline.
+    buffer[:keep] = b"\n".rjust(keep, b"\0") if keep else b""
+    count = 0
+    while size := stream.readinto(view[keep:]) or 0:
+        end = keep + size
+        count += buffer.count(needle, 0, end)
+        buffer[:keep] = buffer[end - keep : end]
     return count

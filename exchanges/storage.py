@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.utils import timezone
 
-CHUNK = 1 << 20
+CHUNK = 4 << 20
 ROOT_NAME = "exchanges"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -67,7 +67,7 @@ def store(source: BinaryIO | str | os.PathLike[str], *, exchange_id: int, file_n
     stream: BinaryIO = open(source, "rb") if isinstance(source, (str, os.PathLike)) else source  # noqa: SIM115
     try:
         with open(partial, "wb") as out:
-            while chunk := stream.read(CHUNK):
+            for chunk in _chunks(stream):
                 digest.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
@@ -78,6 +78,21 @@ def store(source: BinaryIO | str | os.PathLike[str], *, exchange_id: int, file_n
         if partial.exists():
             partial.unlink()
     return StoredFile(str(final.relative_to(Path(settings.DATA_DIR))), size, digest.hexdigest())
+
+
+def _chunks(stream: BinaryIO) -> Iterator[memoryview | bytes]:
+    """Yield the stream's bytes in CHUNK pieces, read into one reused buffer when the stream can
+    (a fresh multi-megabyte bytes object per chunk costs more than hashing it). Each piece is valid
+    until the next one is read."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is None:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+        return
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    while count := readinto(buffer) or 0:
+        yield view[:count]
 
 
 def open_raw(relative_path: str) -> BinaryIO:

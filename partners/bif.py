@@ -51,6 +51,7 @@ FLAG_VALUES = {"": None, "Y": True, "N": False, "1": True, "0": False}
 MAX_LINE = 1 << 20  # a longer line is not a BIF row but a broken or hostile file
 _AMOUNT = re.compile(r"-?\d{1,12}(?:\.\d{1,2})?", re.ASCII)
 _DATE = re.compile(r"\d\d/\d\d/\d{4}", re.ASCII)
+AMOUNT_PATTERN = _AMOUNT  # a plain BIF decimal: at most 12 digits before the point, 2 after
 
 
 @dataclass(slots=True)

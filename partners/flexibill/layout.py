@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from partners.bif import parse_amount
+from partners.bif import AMOUNT_PATTERN
 from partners.bif_fields import CR, IH
 
 TEXT, DATE, AMOUNT = "text", "date", "amount"
@@ -222,8 +222,9 @@ def biller_invoice_number(v: Values) -> str:
 
 
 def _no_discount(v: Values) -> bool:
-    amount = parse_amount(v["DiscountAmount"])
-    return amount is None or amount == 0
+    """No (or no valid) DiscountAmount, or a zero one: only zeros, a sign and a point."""
+    amount = v["DiscountAmount"]
+    return not AMOUNT_PATTERN.fullmatch(amount) or not amount.strip("-0.")
 
 
 def prompt_pay_discount_amount(v: Values) -> str:

@@ -352,3 +352,35 @@ def test_docs_tables_match_the_layout():
         rows = [line.split("|")[1:5] for line in table.splitlines()[2:]]
         documented = [(name.strip(), cols.strip(), int(width)) for _, name, cols, width in rows]
         assert documented == [(f.name, f"{a}-{b}", f.width) for f, a, b in layout.positions(fields)]
+
+
+def test_the_quick_validity_check_never_passes_what_the_full_check_refuses():
+    from partners.bif import invoice_errors
+    from partners.flexibill.invoices import _valid
+
+    first = parse_sample()[0]
+    assert _valid(first.header, first.customer) and invoice_errors(first) == []
+    long_amount = "1234567890123.00"  # a FlexiBill amount may have 15 digits, a BIF one 12
+    changes = [
+        *({"header": {name: None}} for name in ("InvoiceNumber", "InvoiceDate", "InvoiceDueDate", "TotalAmountDue")),
+        *({"customer": {name: None}} for name in ("AccountNumber", "CustomerName")),
+        *({"header": {name: long_amount}} for name in ("TotalAmountDue", "BalanceDue", "PromptPayDiscountAmount")),
+        {"customer": "empty"},
+    ]
+    for change in changes:
+        header, customer = dict(first.header), dict(first.customer)
+        for target, values in (("header", header), ("customer", customer)):
+            if change.get(target) == "empty":
+                values.clear()
+                continue
+            for name, value in change.get(target, {}).items():
+                values.pop(name) if value is None else values.__setitem__(name, value)
+        invoice = BifInvoice(first.line, header, customer, first.details)
+        assert not _valid(header, customer), change
+        assert invoice_errors(invoice), change
+
+
+def test_an_amount_too_long_for_the_bif_makes_the_invoice_invalid():
+    [record] = parse_lines(hdr_line(Amount="1234567890123"))
+    assert isinstance(record, InvalidInvoice)
+    assert [(e.line, e.field) for e in record.errors] == [(1, "TotalAmountDue")]
