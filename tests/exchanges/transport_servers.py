@@ -1,8 +1,14 @@
-"""Loopback servers for transport tests: SFTP (paramiko's server side) and FTPS (pyftpdlib), each
-serving a temporary directory on 127.0.0.1 from background threads, on a port the OS picks."""
+"""Loopback servers for transport tests (partner pickups, export drops): SFTP (paramiko's server side)
+and FTPS (pyftpdlib), each serving a temporary directory on 127.0.0.1 from background threads, on a port
+the OS picks.
+
+    with SftpServer(root) as server:   # a fresh Ed25519 host key unless one is given
+        server.port, server.fingerprint, server.username, server.password
+"""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import ipaddress
 import os
 import posixpath
@@ -14,7 +20,7 @@ from typing import Any
 import paramiko
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 from paramiko.sftp import SFTP_FAILURE, SFTP_OK
 
@@ -22,6 +28,13 @@ USER, PASSWORD = "partner", "s3cret-pw"
 
 
 # ---------------------------------------------------------------- SFTP
+def new_host_key() -> paramiko.PKey:
+    """A fresh Ed25519 host key (fast to make)."""
+    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
+    return paramiko.Ed25519Key.from_private_key(io.StringIO(pem.decode()))
+
+
 class _Handle(paramiko.SFTPHandle):
     server: SftpServer
 
@@ -95,6 +108,13 @@ class _Files(paramiko.SFTPServerInterface):
             return paramiko.SFTPServer.convert_errno(exc.errno)
         return SFTP_OK
 
+    def posix_rename(self, oldpath: str, newpath: str) -> int:
+        try:
+            os.replace(self._real(oldpath), self._real(newpath))
+        except OSError as exc:
+            return paramiko.SFTPServer.convert_errno(exc.errno)
+        return SFTP_OK
+
     def remove(self, path: str) -> int:
         try:
             os.remove(self._real(path))
@@ -131,9 +151,10 @@ class SftpServer:
     """Serves ``root`` over SFTP with ``host_key``. ``drop_after = N`` makes the next read that would
     take the bytes served past N kill every session instead (once)."""
 
-    def __init__(self, root: Path, host_key: paramiko.PKey, *, username: str = USER, password: str = PASSWORD,
-                 authorized_key: paramiko.PKey | None = None, extra_host_keys: tuple[paramiko.PKey, ...] = ()) -> None:
-        self.root, self.host_key, self.extra_host_keys = root, host_key, extra_host_keys
+    def __init__(self, root: Path, host_key: paramiko.PKey | None = None, *, username: str = USER,
+                 password: str = PASSWORD, authorized_key: paramiko.PKey | None = None,
+                 extra_host_keys: tuple[paramiko.PKey, ...] = ()) -> None:
+        self.root, self.host_key, self.extra_host_keys = root, host_key or new_host_key(), extra_host_keys
         self.username, self.password, self.authorized_key = username, password, authorized_key
         self.lock = threading.Lock()
         self.drop_after: int | None = None
@@ -172,6 +193,17 @@ class SftpServer:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    @property
+    def fingerprint(self) -> str:
+        """The host key's fingerprint as the admin stores it (``SHA256:...``)."""
+        return str(self.host_key.fingerprint)
+
+    def __enter__(self) -> SftpServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         self._stop.set()

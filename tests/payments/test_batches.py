@@ -29,7 +29,7 @@ from payments.batches import (
 )
 from payments.exports import file_path
 from tests.payments.batch_helpers import DAY, account, local, pay
-from tests.payments.sftp_server import SftpTestServer
+from tests.exchanges.transport_servers import SftpServer
 
 pytestmark = pytest.mark.django_db
 NEXT = DAY + timedelta(days=1)
@@ -175,7 +175,7 @@ def test_the_task_uploads_each_new_file_to_the_drop_once(flexibill, tmp_path):
     pay(account(flexibill, "0000001000MCS"), "25.00", local(flexibill, DAY, 10))
     root = tmp_path / "sftp"
     root.mkdir()
-    with SftpTestServer(root) as server:
+    with SftpServer(root) as server:
         ExportDrop.objects.create(biller=flexibill, host="127.0.0.1", port=server.port, username=server.username,
                                   password=server.password, host_key_fingerprint=server.fingerprint, timeout=5)
         now = after_close(flexibill)

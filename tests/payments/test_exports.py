@@ -31,7 +31,7 @@ from payments.exports import ExportRefused, batch_export, export_generate, file_
 from payments.management.commands.export import Command as ExportCommand
 from payments.models import Payment
 from tests.payments.batch_helpers import DAY, account, local, pay
-from tests.payments.sftp_server import SftpTestServer
+from tests.exchanges.transport_servers import SftpServer
 
 pytestmark = pytest.mark.django_db
 
@@ -380,7 +380,7 @@ def test_drop_form_keeps_the_stored_password_when_left_blank(admin_client, flexi
 def sftp(tmp_path):
     root = tmp_path / "sftp"
     (root / "inbound").mkdir(parents=True)
-    with SftpTestServer(root) as server:
+    with SftpServer(root) as server:
         yield server
 
 
