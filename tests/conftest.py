@@ -33,6 +33,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    """Each test's raw files, exports and envelopes go to a folder of its own."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    return settings.DATA_DIR
+
+
+@pytest.fixture(autouse=True)
 def _rtdr_written_at_once(settings):
     """RTDR lookups store their call before returning (tests read the rows next), and no biller's
     settings are remembered from an earlier test (ids are reused). ``tests/rtdr/test_write_behind.py``

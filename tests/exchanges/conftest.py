@@ -9,13 +9,6 @@ SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 BIDS = {"aus": 123, "cayenta": 1368, "inhance": 1966, "daffron": 2778, "flexibill": 4411}
 
 
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    """Raw files of each test go to its own folder."""
-    settings.DATA_DIR = tmp_path / "data"
-    settings.DATA_DIR.mkdir()
-    return settings.DATA_DIR
-
 
 @pytest.fixture
 def intake_biller(make_biller):

@@ -35,12 +35,6 @@ pytestmark = pytest.mark.django_db
 NEXT = DAY + timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    settings.DATA_DIR.mkdir()
-    return settings.DATA_DIR
-
 
 @pytest.fixture
 def flexibill(make_biller):

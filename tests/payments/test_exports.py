@@ -36,12 +36,6 @@ from tests.exchanges.transport_servers import SftpServer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    settings.DATA_DIR.mkdir()
-    return settings.DATA_DIR
-
 
 @pytest.fixture
 def flexibill(make_biller):

@@ -45,16 +45,17 @@ def test_pump_delivers_and_prints_the_counts_last(queued: Any, sims: dict[str, A
 
 def test_dry_run_renders_one_file_per_event_and_changes_nothing(queued: Any, sims: dict[str, Any],
                                                                 tmp_path: Path) -> None:
-    counts, _ = _run("--biller", "2778", "--dry-run", "--out", str(tmp_path))
+    out = tmp_path / "dry-run"
+    counts, _ = _run("--biller", "2778", "--dry-run", "--out", str(out))
     assert counts == {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0, "rendered": 3}
-    files = sorted(p.name for p in tmp_path.iterdir())
+    files = sorted(p.name for p in out.iterdir())
     events = list(OutboxEvent.objects.order_by("id"))
     assert files == sorted([f"{events[0].pk}_payment_CommitPaymentTransaction.xml",
                             f"{events[1].pk}_payment_CommitPaymentTransaction.xml",
                             f"{events[2].pk}_autopay_change_WriteAccountHistoryComments.xml"])
-    text = (tmp_path / files[0]).read_text()
+    text = (out / files[0]).read_text()
     assert "<transactionId>" not in text and ">transactionId<" in text and 'Pwd="********"' in text
-    assert "pay-s3cret" not in "".join(p.read_text() for p in tmp_path.iterdir())
+    assert "pay-s3cret" not in "".join(p.read_text() for p in out.iterdir())
     assert sims["daffron"].calls == []
     assert set(OutboxEvent.objects.values_list("status", "attempts")) == {(OutboxStatus.PENDING, 0)}
 
