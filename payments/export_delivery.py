@@ -52,8 +52,6 @@ def upload(connection_settings: SftpSettings, local_path: Path, remote_name: str
 
     Raises TransportError (``permanent`` for a host key, credential or folder problem).
     """
-    import paramiko
-
     from exchanges.transports.sftp import SftpTransport
 
     s = connection_settings
@@ -64,15 +62,8 @@ def upload(connection_settings: SftpSettings, local_path: Path, remote_name: str
     with SftpTransport(host=s.host, port=s.port, username=s.username, password=s.password,
                        private_key=s.private_key, host_key_fingerprint=s.host_key_fingerprint,
                        timeout=s.timeout) as transport:
-        where = f"SFTP {s.username}@{s.host}:{s.port}"
-        try:
-            _put_and_rename(transport, local_path, partial, final, s.remote_dir, remote_name)
-        except FileNotFoundError as exc:
-            raise TransportError(f"{where}: uploading to {s.remote_dir}: no such folder", permanent=True) from exc
-        except PermissionError as exc:
-            raise TransportError(f"{where}: uploading {final}: permission denied", permanent=True) from exc
-        except (paramiko.SSHException, EOFError, OSError) as exc:
-            raise TransportError(f"{where}: uploading {final}: {type(exc).__name__}: {exc}") from exc
+        transport.guarded(f"uploading {final}", _put_and_rename, transport, local_path, partial, final,
+                          s.remote_dir, remote_name)
     return final
 
 

@@ -179,7 +179,9 @@ class SftpTransport(Transport):
             raise TransportError(f"SFTP {self.where}: not connected")
         return self._sftp
 
-    def _call(self, what: str, func: Callable[..., T], *args: Any) -> T:
+    def guarded(self, what: str, func: Callable[..., T], *args: Any) -> T:
+        """Run ``func(*args)`` on this session; SFTP and network errors become ``TransportError``s naming ``what``
+        (a missing file or folder and a refused permission are permanent)."""
         try:
             return func(*args)
         except FileNotFoundError as exc:
@@ -190,7 +192,7 @@ class SftpTransport(Transport):
             raise TransportError(f"SFTP {self.where}: {what}: {type(exc).__name__}: {exc}") from exc
 
     def list(self, folder: str) -> list[RemoteFile]:
-        entries = self._call(f"listing {folder}", self.sftp.listdir_attr, folder)
+        entries = self.guarded(f"listing {folder}", self.sftp.listdir_attr, folder)
         files = [
             RemoteFile(e.filename, e.st_size, _mtime(e.st_mtime))
             for e in entries
@@ -200,9 +202,9 @@ class SftpTransport(Transport):
 
     def get(self, folder: str, name: str, local_path: Path) -> int:
         remote = posixpath.join(folder, name)
-        expected = self._call(f"stat {remote}", self.sftp.stat, remote).st_size
+        expected = self.guarded(f"stat {remote}", self.sftp.stat, remote).st_size
         # Pipelined reads, at most PREFETCH requests of 32 kB in flight (bounded memory for big files).
-        self._call(f"downloading {remote}", self.sftp.get, remote, str(local_path), None, True, PREFETCH)
+        self.guarded(f"downloading {remote}", self.sftp.get, remote, str(local_path), None, True, PREFETCH)
         received = local_path.stat().st_size
         if expected is not None and received != expected:
             # paramiko's get() only compares with what it wrote: a session dropped between two reads
@@ -222,7 +224,7 @@ class SftpTransport(Transport):
 
     def rename(self, src_folder: str, name: str, dest_folder: str, dest_name: str) -> None:
         src, dest = posixpath.join(src_folder, name), posixpath.join(dest_folder, dest_name)
-        self._call(f"moving {src} to {dest}", self.sftp.rename, src, dest)
+        self.guarded(f"moving {src} to {dest}", self.sftp.rename, src, dest)
 
 
 def _mtime(value: int | None) -> datetime | None:
