@@ -31,6 +31,11 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reader_peak_mb() -> float:
+    """The peak RSS of the biggest child process so far (the readers of a file read in slices)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def setup(args: argparse.Namespace, work: Path) -> str | None:
     """Point Django at a scratch database, create the tables from the models; return a PG db to drop."""
     os.environ["DATA_DIR"] = str(work / "data")
@@ -196,7 +201,8 @@ def run(args: argparse.Namespace, work: Path, n: int) -> int:
               f"{iex_rate:,.0f} invoices/s (on {rows:,} rows)")
         print(f"{partner}: ratio ours/django-import-export = {ours_rate / iex_rate:.1f}x faster; "
               f"ours/bare parse = {ours / bare:.1f}x the time of the bare parse")
-    print(f"peak RSS during our imports: {ours_peak:,.0f} MB")
+    print(f"peak RSS during our imports: {ours_peak:,.0f} MB (this process); "
+          f"{reader_peak_mb():,.0f} MB (the biggest reader process, pages shared with this one included)")
     return 0
 
 

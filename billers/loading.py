@@ -24,13 +24,14 @@ from datetime import datetime
 from itertools import islice, pairwise
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from billers import loading_sql as sql
+from billers.wal_checkpoint import deferred_checkpoint
 from billers.loading_rows import CustomizationError, Customizations, RowContext, amount_text, invoice_row
 from billers.models import Biller, BillerCustomization, RecordErrorPolicy
-from partners.bif import BifInvoice, FieldError, FileRejected, InvalidInvoice
+from partners.bif import BifInvoice, FieldError, FileRejected, FilePart, InvalidInvoice
 
 __all__ = [
     "BATCH",
@@ -78,6 +79,7 @@ class LoadOutcome:
     #: CPU seconds of this process spent reading (parse + rows), staging (writes + progress), merging;
     #: "merge wall": elapsed seconds of the merge transaction (the database server's work included).
     timings: dict[str, float] = field(default_factory=dict)
+    parts: int = 1  # the slices the file was read in, in parallel (see ``billers.loading_parts``)
 
 
 def customizations_of(biller: Biller) -> Customizations:
@@ -97,6 +99,7 @@ class _Run:
         self.problems: list[Problem] = []
         self.open_spans: list[Problem] = []  # late problems waiting for the next record's first line
         self.rejected = self.records = 0
+        self.seq_base = 0  # added to the staged rows' seq (a file read in parts: each part has its range)
         self.staging = True
 
     def problem(self, line: int, errors: list[FieldError], lines: list[str] | None = None, *,
@@ -156,7 +159,7 @@ class _Run:
                                                    "a replacement for an invoice that is not loaded")],
                              invoice_number=inv.invoice_number, account_number=inv.account_number,
                              next_line=next_line(inv))
-        seq = self.records - len(batch)
+        seq = self.seq_base + self.records - len(batch)
         for inv in valid:
             seq += 1
             row = invoice_row(inv, seq, self.ctx)
@@ -169,7 +172,7 @@ class _Run:
 
     def adjustment_rows(self, batch: list[object]) -> list[tuple]:
         valid: list[Any] = []  # BalanceAdjustment or PaymentExpiration
-        first_seq = self.records
+        first_seq = self.seq_base + self.records
         for record in batch:
             self.records += 1
             if hasattr(record, "errors"):
@@ -197,6 +200,24 @@ class _Run:
         return rows
 
 
+@dataclass(frozen=True)
+class Parts:
+    """A file cut into slices at record starts (``parts``): ``read(part)`` yields a slice's records;
+    ``check(parts)`` raises FileRejected when the file-level figures the parts tallied disagree."""
+
+    parts: list[FilePart]
+    read: Callable[[FilePart], Iterable[object]]
+    check: Callable[[list[FilePart]], None]
+    file_name: str = ""
+
+
+def _one_after_another(parts: Parts) -> Iterator[object]:
+    """The records of every slice in this process, in order; then the file-level check."""
+    for part in parts.parts:
+        yield from parts.read(part)
+    parts.check(parts.parts)
+
+
 def _batches(records: Iterable[object], size: int, pump: Callable[[], None]) -> Iterator[list[object]]:
     """Yield lists of up to ``size`` records, calling ``pump()`` every ``PUMP_EVERY`` records read."""
     iterator = iter(records)
@@ -211,7 +232,42 @@ def _batches(records: Iterable[object], size: int, pump: Callable[[], None]) -> 
         yield batch
 
 
-def load_records(*, biller: Biller, records: Iterable[object], kind: str = "invoices",
+def _read(run: _Run, records: Iterable[object], stage: sql.StageWriter, convert: Callable[[list[object]], list[tuple]],
+          *, looks_up: bool, progress: Callable[[int], None] | None, batch_size: int,
+          timings: dict[str, float]) -> None:
+    """Convert ``records`` batch by batch and write the rows to ``stage`` (until the file is doomed).
+
+    ``progress(records read)`` runs once a batch is staged. ``looks_up``: the conversion queries the
+    database, so it waits for the previous batch's COPY (otherwise it overlaps it). CPU seconds go
+    to ``timings`` "read" and "stage". FileRejected propagates.
+    """
+    clock = time.process_time  # CPU seconds of this process: stable on a busy machine
+    started = clock()
+    unreported = None  # records read up to the batch being staged, not yet written as progress
+    for batch in _batches(records, batch_size, stage.pump):
+        rows = None if looks_up else convert(batch)
+        staging = clock()
+        timings["read"] += staging - started
+        stage.settle()
+        if progress and unreported is not None:
+            progress(unreported)
+        converting = clock()
+        if rows is None:
+            rows = convert(batch)
+        converted = clock()
+        timings["read"] += converted - converting
+        if run.staging:
+            stage.write(rows)
+        unreported = run.records
+        started = clock()
+        timings["stage"] += started - staging - (converted - converting)
+    stage.settle()
+    if progress and unreported is not None:
+        progress(unreported)
+
+
+def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = "invoices",
+                 parts: Parts | None = None,
                  policy: str | None = None, customizations: Customizations | None = None,
                  customer_location_from: tuple[str, str] | None = None,
                  progress: Callable[[int], None] | None = None,
@@ -219,7 +275,8 @@ def load_records(*, biller: Biller, records: Iterable[object], kind: str = "invo
                  now: datetime | None = None, batch_size: int | None = None) -> LoadOutcome:
     """Stage ``records`` in batches and, when the file is accepted, merge them in one transaction.
 
-    ``policy`` defaults to the biller's ``record_error_policy``; ``customizations`` to the biller's
+    ``parts`` (instead of ``records``; invoices only): read the file's slices in parallel, one forked
+    reader each (``billers.loading_parts``). ``policy`` defaults to the biller's ``record_error_policy``; ``customizations`` to the biller's
     enabled ones (``customizations_of``); ``progress(records_read)`` is called once per batch, when
     the batch is staged (on PostgreSQL once its COPY ended, as the next batch starts), outside any
     transaction this function opens; ``on_merge(problems)`` runs inside the merge
@@ -228,6 +285,10 @@ def load_records(*, biller: Biller, records: Iterable[object], kind: str = "invo
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    if parts is not None and kind != "invoices":
+        raise ValueError("only invoice files are read in parts (the others look stored invoices up)")
+    if parts is not None and connection.in_atomic_block:  # other processes cannot see what it stages
+        records, parts = _one_after_another(parts), None
     policy = policy or biller.record_error_policy
     now = now or timezone.now()
     try:
@@ -248,30 +309,16 @@ def load_records(*, biller: Biller, records: Iterable[object], kind: str = "invo
     # Replacements, balances and expirations look stored invoices up while converting: the connection
     # must be free then. Invoice rows are converted while the previous batch's COPY still runs.
     looks_up = kind != "invoices"
-    with sql.Stage(columns) as stage:
+    with sql.Stage(columns, shared=parts is not None) as stage:
         try:
-            started = clock()
-            unreported = None  # records read up to the batch being staged, not yet written as progress
-            for batch in _batches(records, batch_size or BATCH, stage.pump):
-                rows = None if looks_up else convert(batch)
-                staging = clock()
-                timings["read"] += staging - started
-                stage.settle()
-                if progress and unreported is not None:
-                    progress(unreported)
-                converting = clock()
-                if rows is None:
-                    rows = convert(batch)
-                converted = clock()
-                timings["read"] += converted - converting
-                if run.staging:
-                    stage.write(rows)
-                unreported = run.records
-                started = clock()
-                timings["stage"] += started - staging - (converted - converting)
-            stage.settle()
-            if progress and unreported is not None:
-                progress(unreported)
+            if parts is None:
+                _read(run, records, stage, convert, looks_up=looks_up, progress=progress,
+                      batch_size=batch_size or BATCH, timings=timings)
+            else:
+                from billers.loading_parts import read_parts
+
+                read_parts(run, parts, stage, convert, progress=progress, batch_size=batch_size or BATCH,
+                           timings=timings)
         except FileRejected as exc:
             errors = (exc.errors + run.errors)[:MAX_ERRORS]
             return LoadOutcome("failed", _counts(run, {}, loaded=0), errors, [], str(exc))
@@ -282,7 +329,7 @@ def load_records(*, biller: Biller, records: Iterable[object], kind: str = "invo
             message = f"{run.rejected} invalid record(s): the file is rejected whole (policy: reject file)"
             return LoadOutcome("failed", _counts(run, {}, loaded=0), run.errors, [], message)
         started, wall = clock(), time.perf_counter()
-        with transaction.atomic():
+        with deferred_checkpoint(), transaction.atomic():
             if invoices:
                 merged = sql.merge_invoices(stage, biller_id=biller.pk, now=now, balance_forward=custom.balance_forward)
             elif kind == "balances":
@@ -295,7 +342,7 @@ def load_records(*, biller: Biller, records: Iterable[object], kind: str = "invo
         timings["merge wall"] = time.perf_counter() - wall  # includes the database server's work
         status = "partial" if run.problems else "succeeded"
         return LoadOutcome(status, _counts(run, merged, loaded=stage.rows), run.errors, run.problems,
-                           timings=timings)
+                           timings=timings, parts=len(parts.parts) if parts else 1)
 
 
 def _counts(run: _Run, merged: dict[str, int], *, loaded: int) -> dict[str, int]:

@@ -83,9 +83,10 @@ class Stage:
     progress write, lookup and merge; ``index`` and exit settle too).
     """
 
-    def __init__(self, columns: Sequence[str]) -> None:
+    def __init__(self, columns: Sequence[str], *, shared: bool = False) -> None:
         self.columns = tuple(columns)
-        self.name = f"bb_stage_{next(_names)}"
+        self.shared = shared  # other processes write to it too (``part_writer``): PostgreSQL, not a TEMP table
+        self.name = f"bb_stage_{os.getpid()}_{next(_names)}" if shared else f"bb_stage_{next(_names)}"
         self.vendor = connection.vendor
         self.rows = 0
         self._schema = "temp"  # SQLite: the database holding the table (an attached scratch file or temp)
@@ -98,7 +99,8 @@ class Stage:
             cols = ", ".join(f"{c} {_PG_TYPES.get(c, 'text')}" for c in self.columns)
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
-                cursor.execute(f"CREATE TEMP TABLE {self.name} ({cols})")
+                kind = "UNLOGGED" if self.shared else "TEMP"
+                cursor.execute(f"CREATE {kind} TABLE {self.name} ({cols})")
             return self
         cols = ", ".join(self.columns)
         with connection.cursor() as cursor:
@@ -107,6 +109,8 @@ class Stage:
             cursor.execute(f"PRAGMA main.cache_size = -{SQLITE_CACHE_KB}")
             cursor.execute(f"PRAGMA temp.cache_size = -{SQLITE_CACHE_KB}")
             if connection.in_atomic_block:
+                if self.shared:
+                    raise ValueError("a shared staging table cannot be made inside a transaction")
                 cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
                 cursor.execute(f"CREATE TEMP TABLE {self.name} ({cols})")
                 return self
@@ -177,6 +181,19 @@ class Stage:
                 raw.executemany(f"INSERT INTO {self.name} ({cols}) VALUES ({marks})", rows)
         self.rows += len(rows)
 
+    def part_writer(self, lock: Any) -> PartWriter:
+        """Return a writer to this (shared) staging table on a connection of its own, for a forked
+        reader of one slice of the file; ``lock`` (a multiprocessing lock) lets one writer at a time
+        write to SQLite."""
+        if not self.shared:
+            raise ValueError("only a shared staging table takes rows from other processes")
+        if self.vendor == "postgresql":
+            params = {k: v for k, v in connection.get_connection_params().items()
+                      if k not in ("cursor_factory", "context", "prepare_threshold")}
+            return _PostgresPartWriter(params, self.name, self.columns)
+        assert self._file is not None
+        return _SqlitePartWriter(self._file, self.columns, lock)
+
     def pump(self) -> None:
         """Send what the socket takes of a running COPY's data, without waiting (a no-op otherwise)."""
         if self._copy is not None:
@@ -232,6 +249,71 @@ class Stage:
         """Per key, SQL saying the staged row ``s`` is the last of its key ("true" when no key repeats)."""
         repeated = self.repeated(*keys)
         return [_latest(self.name, key) if key in repeated else "true" for key in keys]
+
+
+class PartWriter:
+    """Writes rows to a shared staging table from a forked reader (see ``Stage.part_writer``): the
+    ``write`` / ``pump`` / ``settle`` of a ``Stage``, on a connection of its own; ``close`` at the end."""
+
+    rows = 0
+
+    def pump(self) -> None:
+        """Nothing to move on: each write ends before it returns."""
+
+    def settle(self) -> None:
+        """Nothing to wait for (see ``pump``)."""
+
+
+class _SqlitePartWriter(PartWriter):
+    def __init__(self, path: str, columns: Sequence[str], lock: Any) -> None:
+        import sqlite3
+
+        self.lock = lock
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
+        for pragma in _SCRATCH_PRAGMAS[1:]:  # the page size was set when the file was made
+            self.db.execute(f"PRAGMA {pragma}")
+        marks = ", ".join("?" * len(columns))
+        self.sql = f"INSERT INTO staged ({', '.join(columns)}) VALUES ({marks})"
+
+    def write(self, rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(self.sql, rows)
+            self.db.execute("COMMIT")
+        self.rows += len(rows)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class _PostgresPartWriter(PartWriter):
+    """One COPY for the whole slice, committed at ``close``; the server takes rows as they come."""
+
+    def __init__(self, params: dict[str, Any], table: str, columns: Sequence[str]) -> None:
+        import psycopg
+
+        self.db = psycopg.connect(**params)
+        self.cursor = self.db.cursor()
+        self.manager = self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN")
+        self.copy = self.manager.__enter__()
+
+    def write(self, rows: Sequence[tuple]) -> None:
+        write_row = self.copy.write_row
+        for row in rows:
+            write_row(row)
+        self.rows += len(rows)
+
+    def close(self) -> None:
+        try:
+            self.manager.__exit__(None, None, None)
+            self.db.commit()
+        finally:
+            self.db.close()
+
+
+StageWriter = Stage | PartWriter
 
 
 def _one(sql: str, params: Sequence[object] | dict[str, object]) -> tuple:
@@ -402,7 +484,9 @@ __all__ = [
     "BALANCE_COLUMNS",
     "EXPIRATION_COLUMNS",
     "INVOICE_COLUMNS",
+    "PartWriter",
     "Stage",
+    "StageWriter",
     "merge_balances",
     "merge_expirations",
     "merge_invoices",

@@ -1,6 +1,7 @@
 """Billbridge settings, all read from the environment (see docs/operations.md)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -139,6 +140,9 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 EXCHANGE_RETENTION_DAYS = env.get_int("EXCHANGE_RETENTION_DAYS", 90)
+# Invoice files this big or bigger (BIF, FlexiBill) are read by several processes at once, one slice each.
+INTAKE_READERS = env.get_int("INTAKE_READERS", min(4, os.cpu_count() or 1))
+INTAKE_PARALLEL_MIN_BYTES = env.get_int("INTAKE_PARALLEL_MIN_BYTES", 16 << 20)
 
 LOGGING = {
     "version": 1,

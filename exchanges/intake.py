@@ -21,6 +21,7 @@ from billers.loading import LoadOutcome, Problem, load_records
 from billers.models import Biller
 from exchanges import storage
 from exchanges.intake_formats import FORMATS, count_records, format_for
+from exchanges.intake_parts import parts_of
 from exchanges.intake_models import QuarantinedRecord, QuarantineStatus
 from exchanges.models import Exchange, ExchangeKind, ExchangeSource, ExchangeStatus
 from partners.bif import FieldError
@@ -154,9 +155,10 @@ def run_exchange(exchange: Exchange, *, policy: str | None = None, duplicate_che
             raw.seek(0)
             Exchange.objects.filter(pk=exchange.pk).update(progress_total=total)
             exchange.progress_total = total
+            parts = parts_of(fmt, storage.absolute(exchange.raw_path), biller, exchange.file_name, exchange.kind)
             outcome = load_records(
-                biller=biller, records=fmt.parse(raw, biller, exchange.file_name, exchange.kind),
-                kind=exchange.kind, policy=policy, customer_location_from=fmt.customer_location_from,
+                biller=biller, records=() if parts else fmt.parse(raw, biller, exchange.file_name, exchange.kind),
+                parts=parts, kind=exchange.kind, policy=policy, customer_location_from=fmt.customer_location_from,
                 progress=lambda done: _progress(exchange, done),
                 on_merge=lambda problems: _quarantine(exchange, problems))
     except Exception as exc:
@@ -193,8 +195,11 @@ def _finish_outcome(exchange: Exchange, outcome: LoadOutcome) -> Exchange:
     message = outcome.message
     if outcome.status == "partial":
         message = f"{outcome.counts.get('quarantined', 0)} invalid record(s) quarantined for correction."
+    if outcome.parts > 1 and outcome.status != "failed":
+        message = f"{message} Read in {outcome.parts} slices at once.".strip()
     if outcome.timings:
-        log.info("exchange %s: %s", exchange.pk, ", ".join(f"{k} {v:.2f} s" for k, v in outcome.timings.items()))
+        log.info("exchange %s: %s%s", exchange.pk, ", ".join(f"{k} {v:.2f} s" for k, v in outcome.timings.items()),
+                 f" ({outcome.parts} slices)" if outcome.parts > 1 else "")
     return _finish(exchange, outcome.status, counts=outcome.counts, errors=outcome.errors, message=message,
                    done=outcome.counts.get("records"))
 

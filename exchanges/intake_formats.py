@@ -14,13 +14,13 @@ from typing import BinaryIO
 
 from billers.models import Biller
 from partners.aus import invoices as aus
-from partners.bif import BifRecord, parse_amount, read_bif, reject, utf8_text
+from partners.bif import BifRecord, FilePart, check_bif_parts, parse_amount, read_bif, reject, utf8_text
 from partners.cayenta import invoices as cayenta
 from partners.daffron import invoices as daffron
 from partners.flexibill import balances as flexibill_balances
 from partners.flexibill import invoices as flexibill
 
-Parser = Callable[[BinaryIO, Biller, str, str], Iterator[object]]
+Parser = Callable[..., Iterator[object]]  # (stream, biller, file_name, kind[, part])
 Wrapper = Callable[[Biller, list[str], str], tuple[str, bytes]]
 CHUNK = 4 << 20
 
@@ -34,23 +34,33 @@ class Format:
     wrap: Wrapper
     #: IH fields holding the account's customer and location numbers (AUS search), if the partner has them.
     customer_location_from: tuple[str, str] | None = None
+    #: Files that may be cut at ``needle`` and read in parallel: ``parse`` takes ``part=`` (a slice of the
+    #: file) and this checks the slices' tallies afterwards (raises FileRejected). None: read whole.
+    check_parts: Callable[[list[FilePart], str], None] | None = None
 
 
 # ---- parsers with one signature: (stream, biller, file_name, kind) ------------------------------------
 
 
-def _daffron(stream: BinaryIO, biller: Biller, file_name: str, kind: str) -> Iterator[BifRecord]:
-    return daffron.parse(stream, file_name=file_name, bid=biller.bid, kind=kind)
+def _daffron(stream: BinaryIO, biller: Biller, file_name: str, kind: str,
+             part: FilePart | None = None) -> Iterator[BifRecord]:
+    return daffron.parse(stream, file_name=file_name, bid=biller.bid, kind=kind, part=part)
 
 
-def _bif(stream: BinaryIO, biller: Biller, file_name: str, kind: str) -> Iterator[BifRecord]:
+def _bif(stream: BinaryIO, biller: Biller, file_name: str, kind: str,
+         part: FilePart | None = None) -> Iterator[BifRecord]:
     """inHance uploads our canonical BIF as is (no naming convention)."""
     with utf8_text(stream) as lines:
-        yield from read_bif(lines, file_name=file_name)
+        yield from read_bif(lines, file_name=file_name, part=part)
 
 
-def _flexibill(stream: BinaryIO, biller: Biller, file_name: str, kind: str) -> Iterator[BifRecord]:
-    return flexibill.parse(stream, file_name=file_name, bid=biller.bid, kind=kind)
+def _flexibill(stream: BinaryIO, biller: Biller, file_name: str, kind: str,
+               part: FilePart | None = None) -> Iterator[BifRecord]:
+    return flexibill.parse(stream, file_name=file_name, bid=biller.bid, kind=kind, part=part)
+
+
+def _no_file_totals(parts: list[FilePart], file_name: str) -> None:
+    """FlexiBill files carry no count or total to check."""
 
 
 def _aus(stream: BinaryIO, biller: Biller, file_name: str, kind: str) -> Iterator[BifRecord]:
@@ -123,9 +133,9 @@ def _wrap_expirations(biller: Biller, lines: list[str], kind: str) -> tuple[str,
 
 
 FORMATS: dict[tuple[str, str], Format] = {
-    ("daffron", "invoices"): Format(_daffron, b"\nIH|", _wrap_bif),
-    ("inhance", "invoices"): Format(_bif, b"\nIH|", _wrap_bif),
-    ("flexibill", "invoices"): Format(_flexibill, b"\nHDR", _wrap_flexibill),
+    ("daffron", "invoices"): Format(_daffron, b"\nIH|", _wrap_bif, check_parts=check_bif_parts),
+    ("inhance", "invoices"): Format(_bif, b"\nIH|", _wrap_bif, check_parts=check_bif_parts),
+    ("flexibill", "invoices"): Format(_flexibill, b"\nHDR", _wrap_flexibill, check_parts=_no_file_totals),
     ("flexibill", "replacements"): Format(_flexibill, b"\nHDR", _wrap_flexibill),
     ("flexibill", "balances"): Format(_balances, None, _wrap_balances),
     ("flexibill", "expirations"): Format(_expirations, None, _wrap_expirations),

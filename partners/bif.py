@@ -21,14 +21,14 @@ import io
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
-from typing import BinaryIO, TextIO, TypeAlias
+from typing import Any, BinaryIO, TextIO, TypeAlias
 
 from partners.base import PartnerError
 from partners.bif_fields import CR, FH, ID, IH, layout
@@ -483,7 +483,24 @@ def _finish(
     return InvalidInvoice(line, ["|".join(row) for row in rows], errors) if errors else invoice
 
 
-def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator[BifRecord]:
+@dataclass
+class FilePart:
+    """One of the slices a big file is cut into at record starts, each read by its own reader.
+
+    ``first_line`` is the number of the slice's first line in the whole file; ``tally`` holds the
+    file-level figures its reader adds up, which the caller checks once every part was read (BIF:
+    ``check_bif_parts``). Only part 0 holds the file's header.
+    """
+
+    index: int = 0
+    first_line: int = 1
+    start: int = 0  # byte offsets of the slice in the file (end None: to the end)
+    end: int | None = None
+    tally: dict[str, Any] = field(default_factory=dict)
+
+
+def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "", part: FilePart | None = None
+             ) -> Iterator[BifRecord]:
     """Yield one BifInvoice or InvalidInvoice per IH block of a pipe BIF, streaming.
 
     Raises FileRejected when the file has no FH first, a row precedes the first IH, a second FH
@@ -491,18 +508,25 @@ def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator
     TotalInvoiceAmount differs from what was read. The total is compared only when every
     TotalAmountDue was a valid amount: an invalid one is already reported on its invoice.
     Blank lines are skipped. Hot loop: one split per row, dicts are built only on access.
+
+    With ``part`` the stream is that slice of the file (cut before an IH row; only part 0 starts
+    with the FH): the count and total go to ``part.tally`` and ``check_bif_parts`` compares them.
     """
+    whole = part is None
+    part = part or FilePart()
     lines = iter(stream)  # one pass: a list must not restart at the FH in the second loop
-    fh_line = 0
-    expected: tuple[int, Decimal] | None = None
-    for fh_line, raw in enumerate(lines, 1):
-        if not raw.isascii() or len(raw) >= MAX_LINE:
-            raw = checked_line(raw, fh_line, file_name)
-        if text := raw.rstrip("\r\n"):
-            expected = _read_fh(text, fh_line, file_name)
-            break
-    if expected is None:
-        raise reject(max(fh_line, 1), "RowType", "", "empty file: no FH file header", file_name)
+    fh_line = part.first_line - 1
+    if part.index == 0:
+        expected: tuple[int, Decimal] | None = None
+        for fh_line, raw in enumerate(lines, 1):
+            if not raw.isascii() or len(raw) >= MAX_LINE:
+                raw = checked_line(raw, fh_line, file_name)
+            if text := raw.rstrip("\r\n"):
+                expected = _read_fh(text, fh_line, file_name)
+                break
+        if expected is None:
+            raise reject(max(fh_line, 1), "RowType", "", "empty file: no FH file header", file_name)
+        part.tally.update(expected=expected, fh_line=fh_line)
     count, total, total_known = 0, Decimal(0), True
     rows: list[list[str]] = []
     line, cr, cr_line, errors = 0, None, None, None
@@ -550,12 +574,23 @@ def read_bif(stream: TextIO | Iterable[str], *, file_name: str = "") -> Iterator
             errors = (errors or []) + [FieldError(lineno, "RowType", row_type[:200], "unknown row type")]
     if rows:
         yield _finish(line, rows, cr, cr_line, errors)
+    part.tally.update(count=count, total=total, total_known=total_known)
+    if whole:
+        check_bif_parts([part], file_name)
+
+
+def check_bif_parts(parts: Sequence[FilePart], file_name: str = "") -> None:
+    """Raise FileRejected when the FH InvoiceCount or TotalInvoiceAmount (read by part 0) differs
+    from the invoices the parts read (the total only when every amount was valid)."""
+    expected, fh_line = parts[0].tally["expected"], parts[0].tally["fh_line"]
+    count = sum(p.tally["count"] for p in parts)
+    total = sum((p.tally["total"] for p in parts), Decimal(0))
     mismatches = []
     if count != expected[0]:
         mismatches.append(
             FieldError(fh_line, "InvoiceCount", str(expected[0]), f"the file has {count} invoices")
         )
-    if total_known and total != expected[1]:
+    if all(p.tally["total_known"] for p in parts) and total != expected[1]:
         mismatches.append(
             FieldError(fh_line, "TotalInvoiceAmount", str(expected[1]), f"the invoices total {total}")
         )

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from partners.bif import BifRecord, ColumnMap, check_file_name, read_bif, reject, utf8_text
+from partners.bif import BifRecord, ColumnMap, FilePart, check_file_name, read_bif, reject, utf8_text
 
 _NAME = re.compile(
     r"(?:^|_)(?P<bid>\d+)_(?P<mm>\d\d)(?P<dd>\d\d)(?P<yyyy>\d{4})(?:\.[A-Za-z0-9]+)?$", re.ASCII
@@ -28,13 +28,15 @@ def parse(
     bid: int,
     kind: str = "invoices",
     mapping: Sequence[ColumnMap] | None = None,
+    part: FilePart | None = None,
 ) -> Iterator[BifRecord]:
     """Yield a BifInvoice or InvalidInvoice per invoice of a Daffron BIF file, streaming.
 
     Lazy like every parser: nothing is checked before the first ``next()``. Only
     ``kind="invoices"`` exists (ValueError otherwise); ``mapping`` is not used. Raises
     FileRejected when the name is off ``BID_MMDDYYYY`` or names another BID, and for every
-    file-level problem ``read_bif`` finds (see there).
+    file-level problem ``read_bif`` finds (see there). ``part``: the stream is that slice of the
+    file (``read_bif``).
     """
     if kind != "invoices":
         raise ValueError(f"Daffron sends only invoice files, not {kind!r}")
@@ -46,4 +48,4 @@ def parse(
             0, "file_name", file_name, f"MMDDYYYY in the name is not a date ({CONVENTION})", file_name
         )
     with utf8_text(stream) as lines:  # read_bif checks the UTF-8 of every line itself
-        yield from read_bif(lines, file_name=file_name)
+        yield from read_bif(lines, file_name=file_name, part=part)

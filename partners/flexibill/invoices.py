@@ -24,6 +24,7 @@ from partners.bif import (
     BifRecord,
     ColumnMap,
     FieldError,
+    FilePart,
     InvalidInvoice,
     check_file_name,
     checked_line,
@@ -229,13 +230,15 @@ def parse(
     bid: int,
     kind: str = "invoices",
     mapping: Sequence[ColumnMap] | None = None,
+    part: FilePart | None = None,
 ) -> Iterator[BifRecord]:
     """Yield a BifInvoice or InvalidInvoice per HDR block of a FlexiBill .BIF/.BRF, streaming.
 
     ``kind`` is "invoices" (RecordType N) or "replacements" (R); ``mapping`` is not used (the
     layout is fixed). Raises ValueError for another kind; FileRejected for a wrong extension or
     BID in the name, undecodable bytes, or a D (or other) record before the first HDR. An unknown
-    record id after an HDR makes that invoice invalid.
+    record id after an HDR makes that invoice invalid. ``part``: the stream is that slice of the
+    file, cut before an HDR line (lines are numbered from ``part.first_line``; nothing to tally).
     """
     if kind not in EXTENSIONS:
         raise ValueError(f"FlexiBill invoice kind must be one of {sorted(EXTENSIONS)}, not {kind!r}")
@@ -246,7 +249,7 @@ def parse(
     block: list[tuple[int, str]] = []
     errors: list[FieldError] = []
     with utf8_text(stream) as lines:  # decode_lines, inlined: one generator less per line
-        for lineno, text in enumerate(lines, 1):
+        for lineno, text in enumerate(lines, part.first_line if part else 1):
             if not text.isascii() or len(text) >= MAX_LINE:
                 text = checked_line(text, lineno, file_name)
             text = text.rstrip("\r\n")
