@@ -329,7 +329,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
             message = f"{run.rejected} invalid record(s): the file is rejected whole (policy: reject file)"
             return LoadOutcome("failed", _counts(run, {}, loaded=0), run.errors, [], message)
         started, wall = clock(), time.perf_counter()
-        with deferred_checkpoint(), transaction.atomic():
+        with deferred_checkpoint(), sql.checks_skipped(), transaction.atomic():
             if invoices:
                 merged = sql.merge_invoices(stage, biller_id=biller.pk, now=now, balance_forward=custom.balance_forward)
             elif kind == "balances":

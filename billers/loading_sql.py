@@ -21,7 +21,8 @@ import itertools
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,15 @@ def _remove_stale_scratch(folder: str | None) -> None:
             pass  # gone meanwhile, or not ours to delete
 
 
+def _drop_stale_tables(cursor: Any) -> None:
+    """PostgreSQL: drop shared staging tables a killed process left behind (made over a day ago)."""
+    cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                   "AND tablename ~ '^bb_stage_[0-9]+_[0-9]+_[0-9]+$'")
+    for (table,) in cursor.fetchall():
+        if time.time() - int(table.split("_")[2]) > SCRATCH_STALE_AFTER:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def _scratch_dir() -> str | None:
     """The SQLite database's folder (room for a file as big as the data), None for an in-memory one."""
     name = str(connection.settings_dict["NAME"])
@@ -86,7 +96,9 @@ class Stage:
     def __init__(self, columns: Sequence[str], *, shared: bool = False) -> None:
         self.columns = tuple(columns)
         self.shared = shared  # other processes write to it too (``part_writer``): PostgreSQL, not a TEMP table
-        self.name = f"bb_stage_{os.getpid()}_{next(_names)}" if shared else f"bb_stage_{next(_names)}"
+        # A shared table outlives a killed process: its name says when it was made (see _drop_stale_tables).
+        self.name = (f"bb_stage_{int(time.time())}_{os.getpid()}_{next(_names)}" if shared
+                     else f"bb_stage_{next(_names)}")
         self.vendor = connection.vendor
         self.rows = 0
         self._schema = "temp"  # SQLite: the database holding the table (an attached scratch file or temp)
@@ -99,6 +111,8 @@ class Stage:
             cols = ", ".join(f"{c} {_PG_TYPES.get(c, 'text')}" for c in self.columns)
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+                if self.shared:
+                    _drop_stale_tables(cursor)
                 kind = "UNLOGGED" if self.shared else "TEMP"
                 cursor.execute(f"CREATE {kind} TABLE {self.name} ({cols})")
             return self
@@ -365,6 +379,23 @@ def _stores_any(table: str, biller_id: int) -> bool:
 MERGE_WORK_MEM = "128MB"  # PostgreSQL: per hash (join, grouping) of a merge; 4 MB makes them spill to disk
 
 
+@contextmanager
+def checks_skipped() -> Iterator[None]:
+    """SQLite: the merge's rows skip the tables' CHECK constraints (``JSON_VALID`` of each JSON column,
+    ``invoice_type_id >= 0``), which cost a tenth of the merge: the rows were checked when they were
+    made, their JSON written by our encoder. PostgreSQL checks as usual (a no-op there)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA ignore_check_constraints = OFF")
+
+
 def _prepare_merge(biller_id: int) -> None:
     """PostgreSQL (SQLite has one writer anyway): serialize merges into one biller, since each first
     updates what is stored, then inserts what is not, which two at once could both try; and give this
@@ -487,6 +518,7 @@ __all__ = [
     "PartWriter",
     "Stage",
     "StageWriter",
+    "checks_skipped",
     "merge_balances",
     "merge_expirations",
     "merge_invoices",

@@ -172,3 +172,25 @@ def test_a_file_loaded_inside_a_transaction_reads_its_slices_one_after_another(r
     assert exchange.status == "succeeded", exchange.errors
     assert "slices" not in exchange.message
     assert Invoice.objects.filter(biller=biller).count() == 20
+
+
+def test_postgresql_drops_shared_staging_tables_a_killed_load_left_behind(readers, load_sample, tmp_path):
+    import time
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stages in scratch files (their clean-up is tested with the loader)")
+    readers(2)
+    stale, recent = "bb_stage_1000_1_1", f"bb_stage_{int(time.time())}_1_1"
+    with connection.cursor() as cursor:
+        for table in (stale, recent):
+            cursor.execute(f"CREATE UNLOGGED TABLE {table} (seq bigint)")
+    path = write_bif(tmp_path / "2778_11202026.BIF", *(invoice_rows(f"INV-{i}", f"A-{i}", "JANE", "1.00")
+                                                       for i in range(10)))
+    exchange = load_sample("daffron", path)
+    assert exchange.status == "succeeded" and "Read in 2 slices" in exchange.message
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'bb_stage_%%'")
+        assert [row[0] for row in cursor.fetchall()] == [recent]
+        cursor.execute(f"DROP TABLE {recent}")
