@@ -91,10 +91,8 @@ def customizations_of(biller: Biller) -> Customizations:
 class _Run:
     """The state of one file's load (see ``load_records``)."""
 
-    def __init__(self, *, biller: Biller, kind: str, quarantine: bool, row_context: RowContext,
-                 progress: Callable[[int], None] | None) -> None:
-        self.biller, self.kind, self.quarantine = biller, kind, quarantine
-        self.ctx, self.progress = row_context, progress
+    def __init__(self, *, biller: Biller, kind: str, quarantine: bool, row_context: RowContext) -> None:
+        self.biller, self.kind, self.quarantine, self.ctx = biller, kind, quarantine, row_context
         self.errors: list[FieldError] = []
         self.problems: list[Problem] = []
         self.open_spans: list[Problem] = []  # late problems waiting for the next record's first line
@@ -297,7 +295,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
         return LoadOutcome("failed", {"invoices": 0, "rejected": 0}, [FieldError(0, "customization", "", str(exc))],
                            [], str(exc))
     run = _Run(biller=biller, kind=kind, quarantine=policy == RecordErrorPolicy.QUARANTINE,
-               row_context=RowContext(custom, customer_location_from), progress=progress)
+               row_context=RowContext(custom, customer_location_from))
     invoices = kind in ("invoices", "replacements")
     columns = sql.INVOICE_COLUMNS if invoices else (
         sql.BALANCE_COLUMNS if kind == "balances" else sql.EXPIRATION_COLUMNS)

@@ -1,22 +1,26 @@
-"""Read a big file in parallel: one forked reader per slice, all staging into one shared table.
+"""Read a big file in parallel: one reader process per slice, all staging into one shared table.
 
 A file cut at record starts (``partners.bif.FilePart``, see ``exchanges.intake_parts``) is read by
-one child process per slice. Each child parses its slice, converts the records to staging rows
-exactly as a serial load does (``loading._read``) and writes them to the staging table through a
+one process per slice. Each reader parses its slice, converts the records to staging rows exactly
+as a serial load does (``loading._read``) and writes them to the staging table through a
 connection of its own (``Stage.part_writer``). It reports its progress and, at the end, what it
 found (counts, errors, set-aside records, the slice's tallies) over a pipe. The parent adds the
 slices up, runs the file-level check and merges as usual: the outcome is the one a serial read
-gives, with the time of the slowest slice.
+gives, in the time of the slowest slice.
 
-Children are forked (``os.fork``, not ``multiprocessing.Process``: a task worker is a daemonic
-process, which may not start those) and end with ``os._exit``: they never touch the parent's
-database connections, exit handlers or background writers.
+Readers are fresh interpreters (``python -m billers.loading_parts``) given their job pickled on
+stdin, not forks: the loading process may have other threads (a web server, background writers)
+whose locks a fork would copy held, and a task worker is a daemonic process, which
+``multiprocessing`` does not let start children. A reader never touches the parent's database
+connection; it ends when its slice is read or when the parent is gone.
 """
 from __future__ import annotations
 
-import multiprocessing
+import dataclasses
 import os
-import signal
+import pickle
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +31,7 @@ from partners.bif import FieldError, FileRejected
 
 if TYPE_CHECKING:
     from billers.loading import Parts, Problem, _Run
-    from billers.loading_sql import Stage
+    from billers.loading_sql import PartWriter, Stage
 
 __all__ = ["SEQ_STRIDE", "read_parts"]
 
@@ -50,38 +54,56 @@ class _Report:
     rejection: list[FieldError] | None = None  # the slice's FileRejected errors
 
 
+@dataclass
+class _Job:
+    """What a reader needs (pickled to its stdin): the load's state, the slices, where to write."""
+
+    run: _Run
+    parts: Parts
+    writer: PartWriter
+    batch_size: int
+
+
 def read_parts(run: _Run, parts: Parts, stage: Stage, convert: Callable[[list[object]], list[tuple]], *,
                progress: Callable[[int], None] | None, batch_size: int, timings: dict[str, float]) -> None:
-    """Read every slice of ``parts`` in a child of its own into ``stage``; add the outcome to ``run``.
+    """Read every slice of ``parts`` in a process of its own into ``stage``; add the outcome to ``run``.
 
-    ``progress(records read)`` runs in this process as the children report batches. Raises
-    FileRejected when a slice is rejected (the other children are stopped), when the slices'
+    ``convert`` is ``run``'s row builder (each reader uses its own copy of ``run``).
+    ``progress(records read)`` runs in this process as the readers report batches. Raises
+    FileRejected when a slice is rejected (the other readers are stopped), when the slices'
     tallies fail ``parts.check``, or when more records are invalid than quarantine takes;
-    RuntimeError when a child fails or dies.
+    RuntimeError when a reader fails or dies.
     """
+    from django.conf import settings
+
     from billers.loading import MAX_ERRORS, MAX_PROBLEMS
 
-    lock = multiprocessing.get_context("fork").Lock()  # one child writes to the staging table at a time
-    children: dict[Connection, tuple[int, int]] = {}  # receiving end -> (slice index, pid)
+    job = pickle.dumps(_Job(run, _picklable(parts), stage.part_writer(), batch_size), pickle.HIGHEST_PROTOCOL)
+    readers: dict[Connection, tuple[int, subprocess.Popen[bytes]]] = {}  # receiving end -> (slice, process)
+    pending: list[Connection] = []  # readers that have not sent their report
     done: dict[int, _Report] = {}
-    pending: list[Connection] = []  # children that have not sent their report
     read_so_far = [0] * len(parts.parts)
     wall = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(settings.BASE_DIR),
+                                                                     os.environ.get("PYTHONPATH")]))}
     try:
         for part in parts.parts:
-            receive, send = multiprocessing.Pipe(duplex=False)
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child, which ends with os._exit
-                receive.close()
-                for other in children:
-                    other.close()
-                _child(run, parts, part.index, stage, convert, send, lock, batch_size)
-            send.close()
-            children[receive] = (part.index, pid)
-            pending.append(receive)
+            receive, send = os.pipe()
+            try:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "billers.loading_parts", str(part.index), str(send)],
+                    stdin=subprocess.PIPE, pass_fds=(send,), cwd=settings.BASE_DIR, env=env)
+            finally:
+                os.close(send)
+            conn = Connection(receive, writable=False)
+            readers[conn] = (part.index, process)
+            pending.append(conn)
+            assert process.stdin is not None
+            process.stdin.write(job)
+            process.stdin.close()
         while pending:
             for conn in wait(pending):
-                index = children[conn][0]
+                index = readers[conn][0]
                 try:
                     kind, value = conn.recv()
                 except EOFError:
@@ -99,11 +121,11 @@ def read_parts(run: _Run, parts: Parts, stage: Stage, convert: Callable[[list[ob
                     run.records, run.rejected = value.records, value.rejected
                     raise FileRejected(value.rejection + value.errors, parts.file_name)
     finally:
-        for conn, (_index, pid) in children.items():
+        for conn, (_index, process) in readers.items():
             if conn in pending:
-                _stop(pid)
+                process.kill()
             conn.close()
-            _reap(pid)
+            process.wait()
     timings["read wall"] = time.perf_counter() - wall
     for index in sorted(done):
         report = done[index]
@@ -124,54 +146,67 @@ def read_parts(run: _Run, parts: Parts, stage: Stage, convert: Callable[[list[ob
     if len(run.problems) > MAX_PROBLEMS:
         raise FileRejected(FieldError(run.problems[MAX_PROBLEMS].first_line, "records", "",
                                       f"more than {MAX_PROBLEMS} invalid records: the file is rejected whole"),
-                            parts.file_name)
+                           parts.file_name)
     parts.check(parts.parts)
 
 
-def _child(run: _Run, parts: Parts, index: int, stage: Stage, convert: Callable[[list[object]], list[tuple]],
-           send: Connection, lock: Any, batch_size: int) -> None:  # pragma: no cover - runs in the child
-    """Read slice ``index`` into the staging table, send the ``_Report``, and end the process."""
+def _picklable(parts: Parts) -> Parts:
+    """``parts`` without its check (a closure; the parent runs it)."""
+    return dataclasses.replace(parts, check=_checked_by_the_parent)
+
+
+def _checked_by_the_parent(parts: list[object]) -> None:
+    raise AssertionError("the parent checks the slices' tallies")
+
+
+def _reader(index: int, send: Connection) -> int:
+    """Read slice ``index`` of the job on stdin into the staging table, send the ``_Report``."""
     from billers.loading import _read
 
-    status = 1
+    job: _Job = pickle.load(sys.stdin.buffer)
+    run, part = job.run, job.parts.parts[index]
+    run.seq_base = index * SEQ_STRIDE
+    report = _Report()
+    timings = {"read": 0.0, "stage": 0.0}
+    writer = job.writer
+    writer.open()
     try:
-        for name in ("SIGTERM", "SIGINT", "SIGUSR1"):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-        part = parts.parts[index]
-        run.seq_base = index * SEQ_STRIDE
-        report = _Report()
-        writer = stage.part_writer(lock)
-        timings = {"read": 0.0, "stage": 0.0}
         try:
-            try:
-                _read(run, parts.read(part), writer, convert, looks_up=False, batch_size=batch_size,
-                      progress=lambda records: send.send(("progress", records)), timings=timings)
-            finally:
-                writer.close()
-        except FileRejected as exc:
-            report.rejection = exc.errors
-        report.records, report.rejected, report.rows, report.staging = run.records, run.rejected, writer.rows, run.staging
-        report.errors, report.problems, report.tally, report.timings = run.errors, run.problems, part.tally, timings
-        send.send(("done", report))
-        status = 0
+            _read(run, job.parts.read(part), writer, run.invoice_rows, looks_up=False, batch_size=job.batch_size,
+                  progress=lambda records: send.send(("progress", records)), timings=timings)
+        finally:
+            writer.close()
+    except FileRejected as exc:
+        report.rejection = exc.errors
+    report.records, report.rejected, report.rows, report.staging = run.records, run.rejected, writer.rows, run.staging
+    report.errors, report.problems, report.tally, report.timings = run.errors, run.problems, part.tally, timings
+    send.send(("done", report))
+    return 0
+
+
+def main(argv: list[str]) -> int:  # pragma: no cover - runs in the reader process
+    """``python -m billers.loading_parts INDEX FD``: read slice INDEX, report on pipe FD."""
+    import gc
+
+    import django
+
+    gc.disable()  # as in the parent's load: batches make no cycles
+    send = Connection(int(argv[1]), readable=False)
+    try:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        django.setup()
+        return _reader(int(argv[0]), send)
+    except BrokenPipeError:
+        return 1  # the parent is gone
     except BaseException as exc:
         try:
             send.send(("failed", f"{type(exc).__name__}: {str(exc)[:500]}"))
-        except BaseException:
+        except OSError:
             pass
-    finally:
-        os._exit(status)
+        return 1
 
 
-def _stop(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+if __name__ == "__main__":  # pragma: no cover
+    from billers.loading_parts import main as _main  # the module, not __main__: what it pickles must unpickle
 
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+    sys.exit(_main(sys.argv[1:]))

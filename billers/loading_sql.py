@@ -60,7 +60,7 @@ SCRATCH_STALE_AFTER = 24 * 3600  # seconds: a scratch file untouched this long o
 
 def _remove_stale_scratch(folder: str | None) -> None:
     """Delete scratch files a killed process left behind (a live load writes to its file all along)."""
-    for path in Path(folder or tempfile.gettempdir()).glob("bb_stage_*.sqlite3"):
+    for path in Path(folder or tempfile.gettempdir()).glob("bb_stage_*.sqlite3*"):  # with its .lock
         try:
             if time.time() - path.stat().st_mtime > SCRATCH_STALE_AFTER:
                 path.unlink()
@@ -159,8 +159,9 @@ class Stage:
             if not exc[0]:
                 raise
         finally:
-            if self._file and os.path.exists(self._file):
-                os.unlink(self._file)
+            for path in (self._file, f"{self._file}.lock") if self._file else ():
+                if os.path.exists(path):
+                    os.unlink(path)
 
     def write(self, rows: Sequence[tuple]) -> None:
         """Append ``rows`` (tuples in column order) to the staging table, in a transaction of their own.
@@ -195,10 +196,9 @@ class Stage:
                 raw.executemany(f"INSERT INTO {self.name} ({cols}) VALUES ({marks})", rows)
         self.rows += len(rows)
 
-    def part_writer(self, lock: Any) -> PartWriter:
-        """Return a writer to this (shared) staging table on a connection of its own, for a forked
-        reader of one slice of the file; ``lock`` (a multiprocessing lock) lets one writer at a time
-        write to SQLite."""
+    def part_writer(self) -> PartWriter:
+        """Return a writer to this (shared) staging table for another process (picklable; that process
+        calls ``open``, writes, then ``close``)."""
         if not self.shared:
             raise ValueError("only a shared staging table takes rows from other processes")
         if self.vendor == "postgresql":
@@ -206,7 +206,7 @@ class Stage:
                       if k not in ("cursor_factory", "context", "prepare_threshold")}
             return _PostgresPartWriter(params, self.name, self.columns)
         assert self._file is not None
-        return _SqlitePartWriter(self._file, self.columns, lock)
+        return _SqlitePartWriter(self._file, self.columns)
 
     def pump(self) -> None:
         """Send what the socket takes of a running COPY's data, without waiting (a no-op otherwise)."""
@@ -266,8 +266,9 @@ class Stage:
 
 
 class PartWriter:
-    """Writes rows to a shared staging table from a forked reader (see ``Stage.part_writer``): the
-    ``write`` / ``pump`` / ``settle`` of a ``Stage``, on a connection of its own; ``close`` at the end."""
+    """Writes rows to a shared staging table from a reader process (see ``Stage.part_writer``): the
+    ``write`` / ``pump`` / ``settle`` of a ``Stage`` on a connection of its own, between ``open``
+    and ``close``."""
 
     rows = 0
 
@@ -279,38 +280,53 @@ class PartWriter:
 
 
 class _SqlitePartWriter(PartWriter):
-    def __init__(self, path: str, columns: Sequence[str], lock: Any) -> None:
-        import sqlite3
+    """Each batch in a transaction of its own; readers take turns (a lock file) rather than wait on
+    SQLite's busy handler, which sleeps for milliseconds at a time."""
 
-        self.lock = lock
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
-        for pragma in _SCRATCH_PRAGMAS[1:]:  # the page size was set when the file was made
-            self.db.execute(f"PRAGMA {pragma}")
+    def __init__(self, path: str, columns: Sequence[str]) -> None:
+        self.path = path
         marks = ", ".join("?" * len(columns))
         self.sql = f"INSERT INTO staged ({', '.join(columns)}) VALUES ({marks})"
 
+    def open(self) -> None:
+        import sqlite3
+
+        self.lock = open(f"{self.path}.lock", "a+b")  # noqa: SIM115 - closed by close()
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        for pragma in _SCRATCH_PRAGMAS[1:]:  # the page size was set when the file was made
+            self.db.execute(f"PRAGMA {pragma}")
+
     def write(self, rows: Sequence[tuple]) -> None:
+        import fcntl
+
         if not rows:
             return
-        with self.lock:
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        try:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany(self.sql, rows)
             self.db.execute("COMMIT")
+        finally:
+            fcntl.flock(self.lock, fcntl.LOCK_UN)
         self.rows += len(rows)
 
     def close(self) -> None:
         self.db.close()
+        self.lock.close()
 
 
 class _PostgresPartWriter(PartWriter):
     """One COPY for the whole slice, committed at ``close``; the server takes rows as they come."""
 
     def __init__(self, params: dict[str, Any], table: str, columns: Sequence[str]) -> None:
+        self.params, self.sql = params, f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+
+    def open(self) -> None:
         import psycopg
 
-        self.db = psycopg.connect(**params)
+        self.db = psycopg.connect(**self.params)
         self.cursor = self.db.cursor()
-        self.manager = self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN")
+        self.manager = self.cursor.copy(self.sql)
         self.copy = self.manager.__enter__()
 
     def write(self, rows: Sequence[tuple]) -> None:
