@@ -11,6 +11,9 @@ the real tables in one transaction, only when the file is accepted:
 - Under ``quarantine`` the valid records load and each invalid one comes back as a ``Problem``
   (its raw lines and errors); ``on_merge`` (called inside the merge transaction) stores them.
 
+A big file may instead come as ``parts`` (slices cut at record starts): each is read by a reader
+process of its own (``billers.loading_parts``) into one shared staging table; the outcome is the same.
+
 Records the database itself refuses (a value longer than its column, a replacement or balance for
 an invoice that is not stored, an expiration for another account's invoice) are record errors too.
 """
