@@ -31,9 +31,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billers import loading_sql as sql
-from billers.wal_checkpoint import deferred_checkpoint
 from billers.loading_rows import CustomizationError, Customizations, RowContext, amount_text, invoice_row
 from billers.models import Biller, BillerCustomization, RecordErrorPolicy
+from billers.wal_checkpoint import deferred_checkpoint
 from partners.bif import BifInvoice, FieldError, FileRejected, FilePart, InvalidInvoice
 
 __all__ = [
@@ -276,9 +276,10 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
                  now: datetime | None = None, batch_size: int | None = None) -> LoadOutcome:
     """Stage ``records`` in batches and, when the file is accepted, merge them in one transaction.
 
-    ``parts`` (instead of ``records``; invoices only): read the file's slices in parallel, one forked
-    reader each (``billers.loading_parts``). ``policy`` defaults to the biller's ``record_error_policy``; ``customizations`` to the biller's
-    enabled ones (``customizations_of``); ``progress(records_read)`` is called once per batch, when
+    ``parts`` (instead of ``records``; invoices only): read the file's slices in parallel, a reader
+    process each (``billers.loading_parts``); inside a transaction they are read here, one after
+    another. ``policy`` defaults to the biller's ``record_error_policy``; ``customizations`` to the
+    biller's enabled ones (``customizations_of``); ``progress(records_read)`` is called once per batch, when
     the batch is staged (on PostgreSQL once its COPY ended, as the next batch starts), outside any
     transaction this function opens; ``on_merge(problems)`` runs inside the merge
     transaction (quarantine). Never raises for bad input: a ``FileRejected`` or a

@@ -21,8 +21,8 @@ from billers.loading import LoadOutcome, Problem, load_records
 from billers.models import Biller
 from exchanges import storage
 from exchanges.intake_formats import FORMATS, count_records, format_for
-from exchanges.intake_parts import parts_of
 from exchanges.intake_models import QuarantinedRecord, QuarantineStatus
+from exchanges.intake_parts import parts_of
 from exchanges.models import Exchange, ExchangeKind, ExchangeSource, ExchangeStatus
 from partners.bif import FieldError
 
