@@ -34,7 +34,8 @@ from billers import loading_sql as sql
 from billers.loading_rows import CustomizationError, Customizations, RowContext, amount_text, invoice_row
 from billers.models import Biller, BillerCustomization, RecordErrorPolicy
 from billers.wal_checkpoint import deferred_checkpoint
-from partners.bif import BifInvoice, FieldError, FileRejected, FilePart, InvalidInvoice
+from partners.bif import BifInvoice, FieldError, FileRejected, InvalidInvoice
+from partners.bif_reader import FilePart
 
 __all__ = [
     "BATCH",

@@ -1,6 +1,6 @@
 """Read a big file in parallel: one reader process per slice, all staging into one shared table.
 
-A file cut at record starts (``partners.bif.FilePart``, see ``exchanges.intake_parts``) is read by
+A file cut at record starts (``partners.bif_reader.FilePart``, see ``exchanges.intake_parts``) is read by
 one process per slice. Each reader parses its slice, converts the records to staging rows exactly
 as a serial load does (``loading._read``) and writes them to the staging table through a
 connection of its own (``Stage.part_writer``). It reports its progress and, at the end, what it

@@ -258,7 +258,8 @@ class BillerCustomization(models.Model):
 
 
 class Account(models.Model):
-    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="accounts")
+    # No index of its own: uniq_account (biller, account_number) serves lookups by biller.
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="accounts", db_index=False)
     account_number = models.CharField(max_length=60)
     display_account_number = models.CharField(max_length=60, blank=True)
     customer_number = models.CharField(max_length=60, blank=True, db_index=True)
@@ -292,7 +293,8 @@ class Account(models.Model):
 class Invoice(models.Model):
     """An invoice as the BIF carries it: header fields, its customer record and detail rows."""
 
-    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="invoices")
+    # No index of its own: uniq_invoice (biller, invoice_number) serves lookups by biller.
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="invoices", db_index=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invoices")
     invoice_number = models.CharField(max_length=60)
     record_type = models.CharField(max_length=1, default="N", help_text="N = new, R = replacement")

@@ -14,7 +14,8 @@ from typing import BinaryIO
 
 from billers.models import Biller
 from partners.aus import invoices as aus
-from partners.bif import BifRecord, FilePart, check_bif_parts, parse_amount, read_bif, reject, utf8_text
+from partners.bif import BifRecord, parse_amount, reject, utf8_text
+from partners.bif_reader import FilePart, check_bif_parts, read_bif
 from partners.cayenta import invoices as cayenta
 from partners.daffron import invoices as daffron
 from partners.flexibill import balances as flexibill_balances

@@ -18,7 +18,7 @@ from django.conf import settings
 from billers.loading import Parts
 from billers.models import Biller
 from exchanges.intake_formats import CHUNK, Format
-from partners.bif import FilePart
+from partners.bif_reader import FilePart
 
 __all__ = ["cut", "parts_of", "slice_reader"]
 

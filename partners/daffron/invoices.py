@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from partners.bif import BifRecord, ColumnMap, FilePart, check_file_name, read_bif, reject, utf8_text
+from partners.bif import BifRecord, ColumnMap, check_file_name, reject, utf8_text
+from partners.bif_reader import FilePart, read_bif
 
 _NAME = re.compile(
     r"(?:^|_)(?P<bid>\d+)_(?P<mm>\d\d)(?P<dd>\d\d)(?P<yyyy>\d{4})(?:\.[A-Za-z0-9]+)?$", re.ASCII

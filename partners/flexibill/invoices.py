@@ -24,7 +24,6 @@ from partners.bif import (
     BifRecord,
     ColumnMap,
     FieldError,
-    FilePart,
     InvalidInvoice,
     check_file_name,
     checked_line,
@@ -34,6 +33,7 @@ from partners.bif import (
     utf8_text,
 )
 from partners.bif_fields import CR
+from partners.bif_reader import FilePart
 from partners.flexibill.layout import (
     DATE,
     DETAIL,

@@ -106,3 +106,82 @@ def test_scratch_files_left_by_a_killed_load_are_removed(tmp_path):
     os.utime(other, (old, old))
     _remove_stale_scratch(str(tmp_path))
     assert sorted(p.name for p in tmp_path.glob("*.sqlite3")) == ["bb_stage_4_y.sqlite3", "keep.sqlite3"]
+
+
+postgres_only = pytest.mark.skipif("os.environ.get('DATABASE_URL', '').split(':')[0] not in ('postgres', 'postgresql')")
+
+
+def _dangling_invoice(biller_id: int) -> None:
+    """Insert an invoice whose account does not exist (its foreign-key check is deferred to the end)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billers_invoice (biller_id, account_id, invoice_number, record_type, invoice_format_guid, "
+            "invoice_date, due_date, total_amount_due, payment_expiration_message, active, header, customer, "
+            "details, created_at, updated_at) VALUES (%s, 987654321, 'DANGLING', 'N', '', '2026-11-01', "
+            "'2026-11-21', 1, '', true, '{}', '{}', '[]', now(), now())", [biller_id])
+
+
+def _check_deferred_constraints() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@postgres_only
+def test_a_merge_skips_the_per_row_reference_checks_where_the_role_may(intake_biller):
+    """Tests run as a superuser: inside the block no foreign-key check is queued; after it they are again."""
+    from django.db import IntegrityError, transaction
+
+    from billers.loading_sql import reference_checks_skipped
+
+    biller = intake_biller("daffron")
+    with transaction.atomic():
+        with reference_checks_skipped(biller.pk) as skipped:
+            _dangling_invoice(biller.pk)
+        assert skipped
+        _check_deferred_constraints()  # nothing was queued: no error
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM billers_invoice WHERE invoice_number = 'DANGLING'")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute("SELECT current_setting('session_replication_role')")
+            assert cursor.fetchone()[0] == "origin"
+    with pytest.raises(IntegrityError), transaction.atomic():  # outside the block: checked as usual
+        _dangling_invoice(biller.pk)
+        _check_deferred_constraints()
+
+
+@postgres_only
+def test_a_role_without_the_privilege_keeps_the_reference_checks(intake_biller):
+    from django.db import transaction
+
+    from billers.loading_sql import may_skip_triggers, reference_checks_skipped
+
+    biller = intake_biller("daffron")
+    assert may_skip_triggers()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE bb_plain_loader NOLOGIN")  # rolled back with the test
+        cursor.execute("GRANT SELECT ON billers_biller TO bb_plain_loader")
+        cursor.execute("SET LOCAL ROLE bb_plain_loader")
+        assert not may_skip_triggers()
+        with reference_checks_skipped(biller.pk) as skipped:
+            cursor.execute("SELECT current_setting('session_replication_role')")
+            assert cursor.fetchone()[0] == "origin"
+        assert not skipped
+        cursor.execute("RESET ROLE")
+
+
+@postgres_only
+def test_a_big_merge_leaves_the_reference_checks_on_for_the_rest_of_its_transaction(load_sample, tmp_path):
+    """The setting is back before the merge returns: what else its transaction writes (the quarantined
+    records ``on_merge`` stores) is checked as usual."""
+    from django.db import connection as conn
+
+    seen = []
+    path = write_bif(tmp_path / "2778_11202026.BIF", invoice_rows("INV-1", "A-1", "JANE DOE", "10.00"))
+    with conn.execute_wrapper(lambda execute, sql, params, many, context: seen.append(sql) or
+                              execute(sql, params, many, context)):
+        exchange = load_sample("daffron", path)
+    assert exchange.status == "succeeded", exchange.errors
+    settings = [sql for sql in seen if "session_replication_role" in sql and "set_config" in sql]
+    assert len(settings) == 2, settings  # replica for the merge statements, origin after them
+    insert = next(i for i, sql in enumerate(seen) if sql.startswith("INSERT INTO billers_invoice"))
+    assert seen.index(settings[0]) < insert < seen.index(settings[1])

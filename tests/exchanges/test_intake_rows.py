@@ -7,7 +7,7 @@ import pytest
 
 from billers.loading_rows import CustomizationError, Customizations, compact_dicts
 from exchanges.intake_formats import count_records
-from partners.bif import read_bif
+from partners.bif_reader import read_bif
 from tests.exchanges.conftest import SAMPLES
 
 

@@ -21,10 +21,10 @@ from partners.bif import (
     normalize_flag,
     parse_amount,
     parse_date,
-    read_bif,
     write_bif,
 )
 from partners.bif_fields import layout
+from partners.bif_reader import read_bif
 
 from .conftest import sample_bytes
 

@@ -10,7 +10,8 @@ from itertools import pairwise
 import pytest
 
 from bench.gen_invoices import flexibill_bif
-from partners.bif import IH_FIELDS, BifInvoice, FileRejected, InvalidInvoice, read_bif, write_bif
+from partners.bif import IH_FIELDS, BifInvoice, FileRejected, InvalidInvoice, write_bif
+from partners.bif_reader import read_bif
 from partners.flexibill import layout
 from partners.flexibill.invoices import normalize_amount, parse
 from partners.flexibill.layout import DETAIL, HDR, format_record
