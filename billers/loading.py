@@ -273,6 +273,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
                  policy: str | None = None, customizations: Customizations | None = None,
                  customer_location_from: tuple[str, str] | None = None,
                  progress: Callable[[int], None] | None = None,
+                 merging: Callable[[int], None] | None = None,
                  on_merge: Callable[[list[Problem]], None] | None = None,
                  now: datetime | None = None, batch_size: int | None = None) -> LoadOutcome:
     """Stage ``records`` in batches and, when the file is accepted, merge them in one transaction.
@@ -282,7 +283,8 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
     another. ``policy`` defaults to the biller's ``record_error_policy``; ``customizations`` to the
     biller's enabled ones (``customizations_of``); ``progress(records_read)`` is called once per batch, when
     the batch is staged (on PostgreSQL once its COPY ended, as the next batch starts), outside any
-    transaction this function opens; ``on_merge(problems)`` runs inside the merge
+    transaction this function opens; ``merging(records_read)`` once the file is accepted, just before the
+    merge transaction starts (the merge of a big file takes a while); ``on_merge(problems)`` runs inside the merge
     transaction (quarantine). Never raises for bad input: a ``FileRejected`` or a
     ``CustomizationError`` becomes a failed outcome. Database errors propagate (nothing merged).
     """
@@ -331,6 +333,8 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
         if run.rejected and not run.quarantine:
             message = f"{run.rejected} invalid record(s): the file is rejected whole (policy: reject file)"
             return LoadOutcome("failed", _counts(run, {}, loaded=0), run.errors, [], message)
+        if merging:
+            merging(run.records)
         started, wall = clock(), time.perf_counter()
         with deferred_checkpoint(), sql.checks_skipped(), transaction.atomic():
             if invoices:

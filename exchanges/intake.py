@@ -159,7 +159,7 @@ def run_exchange(exchange: Exchange, *, policy: str | None = None, duplicate_che
             outcome = load_records(
                 biller=biller, records=() if parts else fmt.parse(raw, biller, exchange.file_name, exchange.kind),
                 parts=parts, kind=exchange.kind, policy=policy, customer_location_from=fmt.customer_location_from,
-                progress=lambda done: _progress(exchange, done),
+                progress=lambda done: _progress(exchange, done), merging=lambda read: _merging(exchange, read),
                 on_merge=lambda problems: _quarantine(exchange, problems))
     except Exception as exc:
         log.exception("exchange %s (%s) failed", exchange.pk, exchange.file_name)
@@ -171,6 +171,13 @@ def run_exchange(exchange: Exchange, *, policy: str | None = None, duplicate_che
 def _progress(exchange: Exchange, done: int) -> None:
     exchange.progress_done = done
     Exchange.objects.filter(pk=exchange.pk).update(progress_done=done)
+
+
+def _merging(exchange: Exchange, read: int) -> None:
+    """Say on the row (the progress page shows it) that reading is over and the merge runs; the
+    outcome's message replaces this."""
+    note = f"Read {read:,} records; merging them into accounts and invoices."
+    Exchange.objects.filter(pk=exchange.pk).update(message=f"{exchange.message} {note}".strip())
 
 
 def _quarantine(exchange: Exchange, problems: list[Problem]) -> None:
@@ -209,8 +216,7 @@ def _finish(exchange: Exchange, status: str, *, counts: dict[str, int] | None = 
     """Write the outcome on the row (one short write) and return the refreshed exchange."""
     fields = {"status": status, "finished_at": timezone.now(), "counts": counts or {"invoices": 0},
               "errors": [_error_dict(e) for e in errors or []]}
-    if message:
-        fields["message"] = f"{exchange.message} {message}".strip() if exchange.message else message
+    fields["message"] = f"{exchange.message} {message}".strip()  # replaces the note of _merging
     if done is not None:
         fields["progress_done"] = done
     if exchange.started_at is None:

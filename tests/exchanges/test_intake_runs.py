@@ -82,6 +82,30 @@ def test_progress_is_recorded_every_batch(load_sample, monkeypatch, tmp_path):
     assert (exchange.progress_done, exchange.progress_total) == (3500, 3500)
 
 
+def test_the_row_says_when_reading_is_over_and_the_merge_runs(load_sample, monkeypatch, tmp_path):
+    from billers import loading_sql
+
+    during = []
+    original = loading_sql.merge_invoices
+
+    def spy(stage, **kwargs):
+        during.append(Exchange.objects.values_list("message", "progress_done").get(status="running"))
+        return original(stage, **kwargs)
+
+    monkeypatch.setattr(loading_sql, "merge_invoices", spy)
+    path = tmp_path / "2778_11202026.BIF"
+    daffron_bif(path, 1_200)
+    exchange = load_sample("daffron", path)
+    [(message, done)] = during
+    assert message.endswith(". Read 1,200 records; merging them into accounts and invoices.") and done == 1_200
+    assert exchange.status == "succeeded" and "merging" not in exchange.message
+    during.clear()
+    bad = tmp_path / "2778_11212026.BIF"  # the FH counts two invoices, the file has one
+    bad.write_text("FH|G|11/20/2026|2|1.00\nIH|N||INV-1|11/01/2026|11/21/2026|1.00\nCR|A-1|JANE DOE\n")
+    rejected = load_sample("daffron", bad)
+    assert rejected.status == "failed" and during == [] and "merging" not in rejected.message
+
+
 @pytest.mark.django_db(transaction=True)
 def test_progress_is_visible_to_another_connection_while_loading(intake_biller, monkeypatch, tmp_path):
     """Progress is its own short write: a second connection reads it between batches."""
