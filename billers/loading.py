@@ -21,21 +21,19 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice, pairwise
-from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from billers import loading_sql as sql
-from billers.loading_rows import CustomizationError, Customizations, RowContext, amount_text, invoice_row
+from billers.loading_rows import CustomizationError, Customizations, RowContext
+from billers.loading_run import MAX_ERRORS, MAX_PROBLEMS, Parts, Problem, _one_after_another, _read, _Run
 from billers.models import Biller, BillerCustomization, RecordErrorPolicy
 from billers.wal_checkpoint import deferred_checkpoint
-from partners.bif import BifInvoice, FieldError, FileRejected, InvalidInvoice
-from partners.bif_reader import FilePart
+from partners.bif import FieldError, FileRejected
 
 __all__ = [
     "BATCH",
@@ -43,32 +41,14 @@ __all__ = [
     "MAX_PROBLEMS",
     "CustomizationError",
     "LoadOutcome",
+    "Parts",
     "Problem",
     "customizations_of",
     "load_records",
 ]
 
 BATCH = 5_000
-PUMP_EVERY = 250  # records read between two nudges of the staging COPY still running (PostgreSQL)
-MAX_ERRORS = 1_000  # errors kept on the outcome; the count of rejected records is always exact
-MAX_PROBLEMS = 10_000  # more invalid records than this and quarantine gives up: the file is rejected
 KINDS = ("invoices", "replacements", "balances", "expirations")
-
-
-@dataclass
-class Problem:
-    """An invalid record: where it starts (and ends, None = the file's end), its lines and errors.
-
-    ``lines`` is empty for a record the database refused after parsing: the loader's caller reads
-    them back from the kept raw file (``first_line``..``last_line``).
-    """
-
-    first_line: int
-    errors: list[FieldError]
-    lines: list[str] = field(default_factory=list)
-    last_line: int | None = None
-    invoice_number: str = ""
-    account_number: str = ""
 
 
 @dataclass
@@ -84,188 +64,13 @@ class LoadOutcome:
     #: "merge wall": elapsed seconds of the merge transaction (the database server's work included).
     timings: dict[str, float] = field(default_factory=dict)
     parts: int = 1  # the slices the file was read in, in parallel (see ``billers.loading_parts``)
+    reader_peak_mb: float = 0.0  # the biggest slice reader's peak resident memory
 
 
 def customizations_of(biller: Biller) -> Customizations:
     """Return the biller's enabled BIF customizations, checked. CustomizationError on a bad value."""
     rows = BillerCustomization.objects.filter(biller=biller, enabled=True).select_related("definition")
     return Customizations.build([(c.definition.name, c.value) for c in rows])
-
-
-class _Run:
-    """The state of one file's load (see ``load_records``)."""
-
-    def __init__(self, *, biller: Biller, kind: str, quarantine: bool, row_context: RowContext) -> None:
-        self.biller, self.kind, self.quarantine, self.ctx = biller, kind, quarantine, row_context
-        self.errors: list[FieldError] = []
-        self.problems: list[Problem] = []
-        self.open_spans: list[Problem] = []  # late problems waiting for the next record's first line
-        self.rejected = self.records = 0
-        self.seq_base = 0  # added to the staged rows' seq (a file read in parts: each part has its range)
-        self.staging = True
-
-    def problem(self, line: int, errors: list[FieldError], lines: list[str] | None = None, *,
-                single_line: bool = False, invoice_number: str = "", account_number: str = "",
-                next_line: int | None = None) -> None:
-        """Record an invalid record. Without ``lines`` (a problem found after parsing) its raw lines
-        are read back later: from ``line`` to ``next_line`` - 1 (the next record's start), or to
-        the next record seen, or to the end of the file."""
-        self.rejected += 1
-        room = MAX_ERRORS - len(self.errors)
-        if room > 0:
-            self.errors.extend(errors[:room])
-        if not self.quarantine:
-            self.staging = False  # the file will be rejected: keep reading only to list every error
-            return
-        if len(self.problems) >= MAX_PROBLEMS:
-            raise FileRejected(FieldError(line, "records", "", f"more than {MAX_PROBLEMS} invalid records: "
-                                          "the file is rejected whole"))
-        last = line if single_line else (next_line - 1 if next_line is not None else None)
-        item = Problem(line, errors, list(lines or ()), last, invoice_number, account_number)
-        self.problems.append(item)
-        if not lines and last is None:
-            self.open_spans.append(item)
-
-    def close_spans(self, next_line: int) -> None:
-        for item in self.open_spans:
-            item.last_line = next_line - 1
-        self.open_spans.clear()
-
-    # -- per kind: records -> staging rows ------------------------------------------------------
-
-    def invoice_rows(self, batch: list[object]) -> list[tuple]:
-        rows: list[tuple] = []
-        valid: list[BifInvoice] = []
-        for record in batch:
-            self.records += 1
-            if self.open_spans:
-                self.close_spans(record.line)  # type: ignore[attr-defined]
-            if isinstance(record, InvalidInvoice):
-                self.problem(record.line, record.errors, record.lines, single_line=False)
-                continue
-            valid.append(record)  # type: ignore[arg-type]
-        following: dict[int, int] | None = None  # id(record) -> the next record's first line, when needed
-
-        def next_line(record: object) -> int | None:
-            nonlocal following
-            if following is None:
-                following = {id(r): n.line for r, n in pairwise(batch)}  # type: ignore[attr-defined]
-            return following.get(id(record))
-
-        if self.kind == "replacements" and valid:
-            stored = sql.stored_invoices(self.biller.pk, (inv.invoice_number for inv in valid))
-            unknown = [inv for inv in valid if inv.invoice_number not in stored]
-            valid = [inv for inv in valid if inv.invoice_number in stored]
-            for inv in unknown:
-                self.problem(inv.line, [FieldError(inv.line, "InvoiceNumber", inv.invoice_number,
-                                                   "a replacement for an invoice that is not loaded")],
-                             invoice_number=inv.invoice_number, account_number=inv.account_number,
-                             next_line=next_line(inv))
-        seq = self.seq_base + self.records - len(batch)
-        for inv in valid:
-            seq += 1
-            row = invoice_row(inv, seq, self.ctx)
-            if isinstance(row, list):
-                self.problem(inv.line, row, invoice_number=inv.invoice_number, account_number=inv.account_number,
-                             next_line=next_line(inv))
-            else:
-                rows.append(row)
-        return rows
-
-    def adjustment_rows(self, batch: list[object]) -> list[tuple]:
-        valid: list[Any] = []  # BalanceAdjustment or PaymentExpiration
-        first_seq = self.seq_base + self.records
-        for record in batch:
-            self.records += 1
-            if hasattr(record, "errors"):
-                self.problem(record.line, record.errors, [record.text])  # type: ignore[attr-defined]
-            else:
-                valid.append(record)
-        stored = sql.stored_invoices(self.biller.pk, (r.invoice_number for r in valid))
-        rows: list[tuple] = []
-        for seq, r in enumerate(valid, first_seq + 1):
-            owner = stored.get(r.invoice_number)
-            if owner is None or owner != r.account_number:
-                message = ("no stored invoice with this number" if owner is None
-                           else f"the invoice belongs to account {owner}")
-                self.problem(r.line, [FieldError(r.line, "InvoiceNumber", r.invoice_number, message)],
-                             single_line=True, invoice_number=r.invoice_number, account_number=r.account_number)
-            elif self.kind == "balances":
-                rows.append((seq, r.line, r.account_number, r.invoice_number, amount_text(r.amount)))
-            elif len(r.message) > 200:
-                self.problem(r.line, [FieldError(r.line, "PaymentExpirationMessage", r.message[:200],
-                                                 "longer than 200 characters")], single_line=True,
-                             invoice_number=r.invoice_number, account_number=r.account_number)
-            else:
-                rows.append((seq, r.line, r.account_number, r.invoice_number, r.expires_on.isoformat(),
-                             r.message))
-        return rows
-
-
-@dataclass(frozen=True)
-class Parts:
-    """A file cut into slices at record starts (``parts``): ``read(part)`` yields a slice's records;
-    ``check(parts)`` raises FileRejected when the file-level figures the parts tallied disagree."""
-
-    parts: list[FilePart]
-    read: Callable[[FilePart], Iterable[object]]
-    check: Callable[[list[FilePart]], None]
-    file_name: str = ""
-
-
-def _one_after_another(parts: Parts) -> Iterator[object]:
-    """The records of every slice in this process, in order; then the file-level check."""
-    for part in parts.parts:
-        yield from parts.read(part)
-    parts.check(parts.parts)
-
-
-def _batches(records: Iterable[object], size: int, pump: Callable[[], None]) -> Iterator[list[object]]:
-    """Yield lists of up to ``size`` records, calling ``pump()`` every ``PUMP_EVERY`` records read."""
-    iterator = iter(records)
-    batch: list[object] = []
-    while chunk := list(islice(iterator, min(PUMP_EVERY, size - len(batch)))):
-        pump()
-        batch += chunk
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _read(run: _Run, records: Iterable[object], stage: sql.StageWriter, convert: Callable[[list[object]], list[tuple]],
-          *, looks_up: bool, progress: Callable[[int], None] | None, batch_size: int,
-          timings: dict[str, float]) -> None:
-    """Convert ``records`` batch by batch and write the rows to ``stage`` (until the file is doomed).
-
-    ``progress(records read)`` runs once a batch is staged. ``looks_up``: the conversion queries the
-    database, so it waits for the previous batch's COPY (otherwise it overlaps it). CPU seconds go
-    to ``timings`` "read" and "stage". FileRejected propagates.
-    """
-    clock = time.process_time  # CPU seconds of this process: stable on a busy machine
-    started = clock()
-    unreported = None  # records read up to the batch being staged, not yet written as progress
-    for batch in _batches(records, batch_size, stage.pump):
-        rows = None if looks_up else convert(batch)
-        staging = clock()
-        timings["read"] += staging - started
-        stage.settle()
-        if progress and unreported is not None:
-            progress(unreported)
-        converting = clock()
-        if rows is None:
-            rows = convert(batch)
-        converted = clock()
-        timings["read"] += converted - converting
-        if run.staging:
-            stage.write(rows)
-        unreported = run.records
-        started = clock()
-        timings["stage"] += started - staging - (converted - converting)
-    stage.settle()
-    if progress and unreported is not None:
-        progress(unreported)
 
 
 def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = "invoices",
@@ -301,7 +106,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
     except CustomizationError as exc:
         return LoadOutcome("failed", {"invoices": 0, "rejected": 0}, [FieldError(0, "customization", "", str(exc))],
                            [], str(exc))
-    run = _Run(biller=biller, kind=kind, quarantine=policy == RecordErrorPolicy.QUARANTINE,
+    run = _Run(biller_id=biller.pk, kind=kind, quarantine=policy == RecordErrorPolicy.QUARANTINE,
                row_context=RowContext(custom, customer_location_from))
     invoices = kind in ("invoices", "replacements")
     columns = sql.INVOICE_COLUMNS if invoices else (
@@ -314,6 +119,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
     # Replacements, balances and expirations look stored invoices up while converting: the connection
     # must be free then. Invoice rows are converted while the previous batch's COPY still runs.
     looks_up = kind != "invoices"
+    reader_peak_mb = 0.0
     with sql.Stage(columns, shared=parts is not None) as stage:
         try:
             if parts is None:
@@ -322,8 +128,8 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
             else:
                 from billers.loading_parts import read_parts
 
-                read_parts(run, parts, stage, convert, progress=progress, batch_size=batch_size or BATCH,
-                           timings=timings)
+                reader_peak_mb = read_parts(run, parts, stage, convert, progress=progress,
+                                            batch_size=batch_size or BATCH, timings=timings)
         except FileRejected as exc:
             errors = (exc.errors + run.errors)[:MAX_ERRORS]
             return LoadOutcome("failed", _counts(run, {}, loaded=0), errors, [], str(exc))
@@ -349,7 +155,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
         timings["merge wall"] = time.perf_counter() - wall  # includes the database server's work
         status = "partial" if run.problems else "succeeded"
         return LoadOutcome(status, _counts(run, merged, loaded=stage.rows), run.errors, run.problems,
-                           timings=timings, parts=len(parts.parts) if parts else 1)
+                           timings=timings, parts=len(parts.parts) if parts else 1, reader_peak_mb=reader_peak_mb)
 
 
 def _counts(run: _Run, merged: dict[str, int], *, loaded: int) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 A file cut at record starts (``partners.bif_reader.FilePart``, see ``exchanges.intake_parts``) is read by
 one process per slice. Each reader parses its slice, converts the records to staging rows exactly
-as a serial load does (``loading._read``) and writes them to the staging table through a
+as a serial load does (``loading_run._read``) and writes them to the staging table through a
 connection of its own (``Stage.part_writer``). It reports its progress and, at the end, what it
 found (counts, errors, set-aside records, the slice's tallies) over a pipe. The parent adds the
 slices up, runs the file-level check and merges as usual: the outcome is the one a serial read
@@ -11,8 +11,9 @@ gives, in the time of the slowest slice.
 Readers are fresh interpreters (``python -m billers.loading_parts``) given their job pickled on
 stdin, not forks: the loading process may have other threads (a web server, background writers)
 whose locks a fork would copy held, and a task worker is a daemonic process, which
-``multiprocessing`` does not let start children. A reader never touches the parent's database
-connection; it ends when its slice is read or when the parent is gone.
+``multiprocessing`` does not let start children. A reader does not load Django (a third of the
+memory it would take otherwise) and never touches the parent's database connection; it ends when its
+slice is read or when the parent is gone.
 """
 from __future__ import annotations
 
@@ -30,13 +31,16 @@ from typing import TYPE_CHECKING, Any
 from partners.bif import FieldError, FileRejected
 
 if TYPE_CHECKING:
-    from billers.loading import Parts, Problem, _Run
-    from billers.loading_sql import PartWriter, Stage
+    from billers.loading_run import Parts, Problem, _Run
+    from billers.loading_sql import Stage
+    from billers.loading_writers import PartWriter
 
 __all__ = ["SEQ_STRIDE", "read_parts"]
 
 #: Each slice's staged rows are numbered from ``index * SEQ_STRIDE``: later slices' rows come later.
 SEQ_STRIDE = 1 << 40
+#: Records a reader converts and writes at a time (at most): a reader's memory is mostly one batch.
+READER_BATCH = 2_000
 
 
 @dataclass
@@ -52,6 +56,7 @@ class _Report:
     tally: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     rejection: list[FieldError] | None = None  # the slice's FileRejected errors
+    peak_mb: float = 0.0  # the reader's peak resident memory
 
 
 @dataclass
@@ -65,8 +70,9 @@ class _Job:
 
 
 def read_parts(run: _Run, parts: Parts, stage: Stage, convert: Callable[[list[object]], list[tuple]], *,
-               progress: Callable[[int], None] | None, batch_size: int, timings: dict[str, float]) -> None:
-    """Read every slice of ``parts`` in a process of its own into ``stage``; add the outcome to ``run``.
+               progress: Callable[[int], None] | None, batch_size: int, timings: dict[str, float]) -> float:
+    """Read every slice of ``parts`` in a process of its own into ``stage``; add the outcome to ``run``;
+    return the biggest reader's peak resident memory in MB.
 
     ``convert`` is ``run``'s row builder (each reader uses its own copy of ``run``).
     ``progress(records read)`` runs in this process as the readers report batches. Raises
@@ -76,9 +82,10 @@ def read_parts(run: _Run, parts: Parts, stage: Stage, convert: Callable[[list[ob
     """
     from django.conf import settings
 
-    from billers.loading import MAX_ERRORS, MAX_PROBLEMS
+    from billers.loading_run import MAX_ERRORS, MAX_PROBLEMS
 
-    job = pickle.dumps(_Job(run, _picklable(parts), stage.part_writer(), batch_size), pickle.HIGHEST_PROTOCOL)
+    job = pickle.dumps(_Job(run, _picklable(parts), stage.part_writer(), min(batch_size, READER_BATCH)),
+                       pickle.HIGHEST_PROTOCOL)
     readers: dict[Connection, tuple[int, subprocess.Popen[bytes]]] = {}  # receiving end -> (slice, process)
     pending: list[Connection] = []  # readers that have not sent their report
     done: dict[int, _Report] = {}
@@ -148,6 +155,7 @@ def read_parts(run: _Run, parts: Parts, stage: Stage, convert: Callable[[list[ob
                                       f"more than {MAX_PROBLEMS} invalid records: the file is rejected whole"),
                            parts.file_name)
     parts.check(parts.parts)
+    return max(report.peak_mb for report in done.values())
 
 
 def _picklable(parts: Parts) -> Parts:
@@ -161,7 +169,7 @@ def _checked_by_the_parent(parts: list[object]) -> None:
 
 def _reader(index: int, send: Connection) -> int:
     """Read slice ``index`` of the job on stdin into the staging table, send the ``_Report``."""
-    from billers.loading import _read
+    from billers.loading_run import _read
 
     job: _Job = pickle.load(sys.stdin.buffer)
     run, part = job.run, job.parts.parts[index]
@@ -180,21 +188,37 @@ def _reader(index: int, send: Connection) -> int:
         report.rejection = exc.errors
     report.records, report.rejected, report.rows, report.staging = run.records, run.rejected, writer.rows, run.staging
     report.errors, report.problems, report.tally, report.timings = run.errors, run.problems, part.tally, timings
+    report.peak_mb = _peak_mb()
     send.send(("done", report))
     return 0
 
 
-def main(argv: list[str]) -> int:  # pragma: no cover - runs in the reader process
-    """``python -m billers.loading_parts INDEX FD``: read slice INDEX, report on pipe FD."""
-    import gc
+def _peak_mb() -> float:
+    """This process's peak resident memory since it started its interpreter (``VmHWM``: unlike
+    ``ru_maxrss`` it leaves out the parent's pages the process held between fork and exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
 
-    import django
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str]) -> int:  # pragma: no cover - runs in the reader process
+    """``python -m billers.loading_parts INDEX FD``: read slice INDEX, report on pipe FD.
+
+    Without Django: what the job holds (``loading_run``, ``loading_writers``, the partner parsers,
+    ``exchanges.intake_parts.read_slice``) needs none of it, which keeps a reader small.
+    """
+    import gc
 
     gc.disable()  # as in the parent's load: batches make no cycles
     send = Connection(int(argv[1]), readable=False)
     try:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        django.setup()
         return _reader(int(argv[0]), send)
     except BrokenPipeError:
         return 1  # the parent is gone

@@ -30,6 +30,14 @@ from typing import Any
 from django.db import connection, transaction
 
 from billers.loading_rows import INVOICE_COLUMNS
+from billers.loading_writers import (
+    SCRATCH_PRAGMAS,
+    SQLITE_CACHE_KB,
+    PartWriter,
+    PostgresPartWriter,
+    SqlitePartWriter,
+    StageWriter,
+)
 
 _PG_TYPES = {
     "seq": "bigint", "line": "bigint", "block_cc": "boolean", "block_ach": "boolean", "acct_balance": "numeric",
@@ -41,13 +49,9 @@ _PG_TYPES = {
 BALANCE_COLUMNS = ("seq", "line", "account_number", "invoice_number", "amount")
 EXPIRATION_COLUMNS = ("seq", "line", "account_number", "invoice_number", "expires_on", "message")
 _names = itertools.count(1)
-SQLITE_CACHE_KB = 16_384  # per database (main, temp, the scratch file) while a file loads
 #: Bytes libpq may hold for a running COPY before psycopg waits for them to reach the server: above a
 #: batch's worth, so that handing a batch over never waits (``pump`` and ``settle`` move it on).
 COPY_BUFFER = 1 << 30
-#: The scratch file is written once and read once, then deleted: no journal, no sync, big pages (rows of a
-#: few KB: fewer pages to fill and walk, ~20% faster writes than 4 KB pages).
-_SCRATCH_PRAGMAS = ("page_size = 65536", "journal_mode = OFF", "synchronous = OFF", f"cache_size = -{SQLITE_CACHE_KB}")
 
 
 def _latest(stage: str, key: str) -> str:
@@ -134,7 +138,7 @@ class Stage:
             os.close(handle)
             self._schema = schema = self.name
             cursor.execute(f"ATTACH DATABASE %s AS {schema}", [self._file])
-            for pragma in _SCRATCH_PRAGMAS:
+            for pragma in SCRATCH_PRAGMAS:
                 cursor.execute(f"PRAGMA {schema}.{pragma}")
             cursor.execute(f"CREATE TABLE {schema}.staged ({cols})")
         self.name = f"{schema}.staged"
@@ -204,9 +208,9 @@ class Stage:
         if self.vendor == "postgresql":
             params = {k: v for k, v in connection.get_connection_params().items()
                       if k not in ("cursor_factory", "context", "prepare_threshold")}
-            return _PostgresPartWriter(params, self.name, self.columns)
+            return PostgresPartWriter(params, self.name, self.columns)
         assert self._file is not None
-        return _SqlitePartWriter(self._file, self.columns)
+        return SqlitePartWriter(self._file, self.columns)
 
     def pump(self) -> None:
         """Send what the socket takes of a running COPY's data, without waiting (a no-op otherwise)."""
@@ -265,85 +269,6 @@ class Stage:
         return [_latest(self.name, key) if key in repeated else "true" for key in keys]
 
 
-class PartWriter:
-    """Writes rows to a shared staging table from a reader process (see ``Stage.part_writer``): the
-    ``write`` / ``pump`` / ``settle`` of a ``Stage`` on a connection of its own, between ``open``
-    and ``close``."""
-
-    rows = 0
-
-    def pump(self) -> None:
-        """Nothing to move on: each write ends before it returns."""
-
-    def settle(self) -> None:
-        """Nothing to wait for (see ``pump``)."""
-
-
-class _SqlitePartWriter(PartWriter):
-    """Each batch in a transaction of its own; readers take turns (a lock file) rather than wait on
-    SQLite's busy handler, which sleeps for milliseconds at a time."""
-
-    def __init__(self, path: str, columns: Sequence[str]) -> None:
-        self.path = path
-        marks = ", ".join("?" * len(columns))
-        self.sql = f"INSERT INTO staged ({', '.join(columns)}) VALUES ({marks})"
-
-    def open(self) -> None:
-        import sqlite3
-
-        self.lock = open(f"{self.path}.lock", "a+b")  # noqa: SIM115 - closed by close()
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
-        for pragma in _SCRATCH_PRAGMAS[1:]:  # the page size was set when the file was made
-            self.db.execute(f"PRAGMA {pragma}")
-
-    def write(self, rows: Sequence[tuple]) -> None:
-        import fcntl
-
-        if not rows:
-            return
-        fcntl.flock(self.lock, fcntl.LOCK_EX)
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(self.sql, rows)
-            self.db.execute("COMMIT")
-        finally:
-            fcntl.flock(self.lock, fcntl.LOCK_UN)
-        self.rows += len(rows)
-
-    def close(self) -> None:
-        self.db.close()
-        self.lock.close()
-
-
-class _PostgresPartWriter(PartWriter):
-    """One COPY for the whole slice, committed at ``close``; the server takes rows as they come."""
-
-    def __init__(self, params: dict[str, Any], table: str, columns: Sequence[str]) -> None:
-        self.params, self.sql = params, f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-
-    def open(self) -> None:
-        import psycopg
-
-        self.db = psycopg.connect(**self.params)
-        self.cursor = self.db.cursor()
-        self.manager = self.cursor.copy(self.sql)
-        self.copy = self.manager.__enter__()
-
-    def write(self, rows: Sequence[tuple]) -> None:
-        write_row = self.copy.write_row
-        for row in rows:
-            write_row(row)
-        self.rows += len(rows)
-
-    def close(self) -> None:
-        try:
-            self.manager.__exit__(None, None, None)
-            self.db.commit()
-        finally:
-            self.db.close()
-
-
-StageWriter = Stage | PartWriter
 
 
 def _one(sql: str, params: Sequence[object] | dict[str, object]) -> tuple:

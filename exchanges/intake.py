@@ -206,7 +206,7 @@ def _finish_outcome(exchange: Exchange, outcome: LoadOutcome) -> Exchange:
         message = f"{message} Read in {outcome.parts} slices at once.".strip()
     if outcome.timings:
         log.info("exchange %s: %s%s", exchange.pk, ", ".join(f"{k} {v:.2f} s" for k, v in outcome.timings.items()),
-                 f" ({outcome.parts} slices)" if outcome.parts > 1 else "")
+                 f" ({outcome.parts} slices, readers' peak {outcome.reader_peak_mb:.0f} MB)" if outcome.parts > 1 else "")
     return _finish(exchange, outcome.status, counts=outcome.counts, errors=outcome.errors, message=message,
                    done=outcome.counts.get("records"))
 

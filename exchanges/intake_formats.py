@@ -13,17 +13,19 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from billers.models import Biller
+from exchanges.intake_parts import CHUNK
 from partners.aus import invoices as aus
-from partners.bif import BifRecord, parse_amount, reject, utf8_text
-from partners.bif_reader import FilePart, check_bif_parts, read_bif
+from partners.bif import BifRecord, parse_amount, reject
+from partners.bif_reader import FilePart, check_bif_parts, parse_bif
 from partners.cayenta import invoices as cayenta
 from partners.daffron import invoices as daffron
 from partners.flexibill import balances as flexibill_balances
 from partners.flexibill import invoices as flexibill
 
-Parser = Callable[..., Iterator[object]]  # (stream, biller, file_name, kind[, part])
+Parser = Callable[..., Iterator[object]]  # (stream, biller, file_name, kind)
+#: A partner's own parser: (stream, *, file_name, bid, kind, part) -> records; needs no Django.
+SliceParser = Callable[..., Iterator[object]]
 Wrapper = Callable[[Biller, list[str], str], tuple[str, bytes]]
-CHUNK = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -35,29 +37,23 @@ class Format:
     wrap: Wrapper
     #: IH fields holding the account's customer and location numbers (AUS search), if the partner has them.
     customer_location_from: tuple[str, str] | None = None
-    #: Files that may be cut at ``needle`` and read in parallel: ``parse`` takes ``part=`` (a slice of the
-    #: file) and this checks the slices' tallies afterwards (raises FileRejected). None: read whole.
+    #: Files that may be cut at ``needle`` and read in parallel: ``slices`` reads one slice (``part=``) in
+    #: a reader process, ``check_parts`` checks the slices' tallies afterwards (raises FileRejected).
+    #: None: read whole.
+    slices: SliceParser | None = None
     check_parts: Callable[[list[FilePart], str], None] | None = None
 
 
 # ---- parsers with one signature: (stream, biller, file_name, kind) ------------------------------------
 
 
-def _daffron(stream: BinaryIO, biller: Biller, file_name: str, kind: str,
-             part: FilePart | None = None) -> Iterator[BifRecord]:
-    return daffron.parse(stream, file_name=file_name, bid=biller.bid, kind=kind, part=part)
+def _with_bid(parse: SliceParser) -> Parser:
+    """The (stream, biller, file_name, kind) parser over a partner's own parser (given the biller's BID)."""
 
+    def run(stream: BinaryIO, biller: Biller, file_name: str, kind: str) -> Iterator[object]:
+        return parse(stream, file_name=file_name, bid=biller.bid, kind=kind)
 
-def _bif(stream: BinaryIO, biller: Biller, file_name: str, kind: str,
-         part: FilePart | None = None) -> Iterator[BifRecord]:
-    """inHance uploads our canonical BIF as is (no naming convention)."""
-    with utf8_text(stream) as lines:
-        yield from read_bif(lines, file_name=file_name, part=part)
-
-
-def _flexibill(stream: BinaryIO, biller: Biller, file_name: str, kind: str,
-               part: FilePart | None = None) -> Iterator[BifRecord]:
-    return flexibill.parse(stream, file_name=file_name, bid=biller.bid, kind=kind, part=part)
+    return run
 
 
 def _no_file_totals(parts: list[FilePart], file_name: str) -> None:
@@ -134,10 +130,13 @@ def _wrap_expirations(biller: Biller, lines: list[str], kind: str) -> tuple[str,
 
 
 FORMATS: dict[tuple[str, str], Format] = {
-    ("daffron", "invoices"): Format(_daffron, b"\nIH|", _wrap_bif, check_parts=check_bif_parts),
-    ("inhance", "invoices"): Format(_bif, b"\nIH|", _wrap_bif, check_parts=check_bif_parts),
-    ("flexibill", "invoices"): Format(_flexibill, b"\nHDR", _wrap_flexibill, check_parts=_no_file_totals),
-    ("flexibill", "replacements"): Format(_flexibill, b"\nHDR", _wrap_flexibill),
+    ("daffron", "invoices"): Format(_with_bid(daffron.parse), b"\nIH|", _wrap_bif, slices=daffron.parse,
+                                    check_parts=check_bif_parts),
+    ("inhance", "invoices"): Format(_with_bid(parse_bif), b"\nIH|", _wrap_bif, slices=parse_bif,
+                                    check_parts=check_bif_parts),
+    ("flexibill", "invoices"): Format(_with_bid(flexibill.parse), b"\nHDR", _wrap_flexibill, slices=flexibill.parse,
+                                      check_parts=_no_file_totals),
+    ("flexibill", "replacements"): Format(_with_bid(flexibill.parse), b"\nHDR", _wrap_flexibill),
     ("flexibill", "balances"): Format(_balances, None, _wrap_balances),
     ("flexibill", "expirations"): Format(_expirations, None, _wrap_expirations),
     ("aus", "invoices"): Format(_aus, None, _wrap_aus, customer_location_from=("Custom2", "Custom3")),

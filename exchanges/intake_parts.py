@@ -9,18 +9,21 @@ name the same lines as a serial read.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from django.conf import settings
-
-from billers.loading import Parts
-from billers.models import Biller
-from exchanges.intake_formats import CHUNK, Format
+from billers.loading_run import Parts
 from partners.bif_reader import FilePart
 
-__all__ = ["cut", "parts_of", "slice_reader"]
+if TYPE_CHECKING:
+    from billers.models import Biller
+    from exchanges.intake_formats import Format
+
+__all__ = ["cut", "parts_of", "read_slice", "slice_reader"]
+
+CHUNK = 4 << 20  # bytes read at a time while looking for a cut point
 
 
 def cut(path: Path, needle: bytes, count: int) -> list[FilePart]:
@@ -98,22 +101,25 @@ def slice_reader(path: Path, part: FilePart) -> BinaryIO:
     return io.BufferedReader(_Slice(path, part.start, part.end), buffer_size=1 << 20)
 
 
-def _read_part(fmt: Format, path: Path, biller: Biller, file_name: str, kind: str, part: FilePart):  # type: ignore[no-untyped-def]
+def read_slice(parse: Callable[..., Iterator[object]], path: Path, part: FilePart) -> Iterator[object]:
+    """The records of one slice: ``parse(stream, part=part)`` over that slice of the file (in a reader
+    process: no Django here)."""
     with slice_reader(path, part) as stream:
-        yield from fmt.parse(stream, biller, file_name, kind, part=part)
+        yield from parse(stream, part=part)
 
 
 def parts_of(fmt: Format, path: Path, biller: Biller, file_name: str, kind: str) -> Parts | None:
     """The slices to read ``path`` in, or None when it is read whole: a format that cannot be cut,
     one reader (``INTAKE_READERS``), or a file under ``INTAKE_PARALLEL_MIN_BYTES``."""
+    from django.conf import settings
+
     readers = settings.INTAKE_READERS
-    if (fmt.check_parts is None or fmt.needle is None or kind != "invoices" or readers < 2
+    if (fmt.slices is None or fmt.check_parts is None or fmt.needle is None or kind != "invoices" or readers < 2
             or path.stat().st_size < settings.INTAKE_PARALLEL_MIN_BYTES):
         return None
     slices = cut(path, fmt.needle, readers)
     if len(slices) < 2:
         return None
     check = fmt.check_parts
-    return Parts(slices, partial(_read_part, fmt, path, biller, file_name, kind),
-                 lambda parts: check(parts, file_name), file_name)
-
+    parse = partial(fmt.slices, file_name=file_name, bid=biller.bid, kind=kind)
+    return Parts(slices, partial(read_slice, parse, path), lambda parts: check(parts, file_name), file_name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from partners.bif import (
     _AMOUNT,
@@ -36,10 +36,11 @@ from partners.bif import (
     parse_amount,
     parse_date,
     reject,
+    utf8_text,
 )
 from partners.bif_fields import CR, FH, ID, IH
 
-__all__ = ["FilePart", "check_bif_parts", "read_bif"]
+__all__ = ["FilePart", "check_bif_parts", "parse_bif", "read_bif"]
 
 
 def _read_fh(text: str, lineno: int, file_name: str) -> tuple[int, Decimal]:
@@ -236,3 +237,11 @@ def check_bif_parts(parts: Sequence[FilePart], file_name: str = "") -> None:
         )
     if mismatches:
         raise FileRejected(mismatches, file_name)
+
+
+def parse_bif(stream: BinaryIO, *, file_name: str = "", bid: int | None = None, kind: str = "invoices",
+              part: FilePart | None = None) -> Iterator[BifRecord]:
+    """``read_bif`` over a binary stream (strict UTF-8): the canonical BIF as inHance uploads it, with
+    no naming convention (``bid`` and ``kind`` are not used; they keep the partner parsers' signature)."""
+    with utf8_text(stream) as lines:
+        yield from read_bif(lines, file_name=file_name, part=part)

@@ -79,6 +79,45 @@ def test_a_file_read_in_slices_loads_what_a_serial_read_loads(readers, make_bill
     assert loaded[3] == loaded[1]
 
 
+@pytest.mark.parametrize("partner", ["daffron", "flexibill", "inhance"])
+def test_a_reader_reads_its_slice_without_loading_django(readers, make_biller, tmp_path, partner):
+    """What a reader process is given (the load's state, the slices, the writer) unpickles and reads
+    in an interpreter that never imports Django: a reader stays small."""
+    import pickle
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from billers.loading_parts import _Job, _picklable
+    from billers.loading_rows import Customizations, RowContext
+    from billers.loading_run import _Run
+    from billers.loading_sql import INVOICE_COLUMNS
+    from billers.loading_writers import SqlitePartWriter
+    from exchanges.intake_formats import format_for
+    from exchanges.intake_parts import parts_of
+
+    bid, name, generate = {"daffron": (2778, "2778_11202026.BIF", daffron_bif),
+                           "flexibill": (4411, "flexibill_4411.BIF", flexibill_bif),
+                           "inhance": (1966, "upload.BIF", daffron_bif)}[partner]
+    biller = make_biller(partner, bid)
+    generate(tmp_path / name, 30, bid)
+    readers(3)
+    parts = parts_of(format_for(partner, "invoices"), tmp_path / name, biller, name, "invoices")
+    run = _Run(biller_id=biller.pk, kind="invoices", quarantine=False,
+               row_context=RowContext(Customizations.build([]), None))
+    job = pickle.dumps(_Job(run, _picklable(parts), SqlitePartWriter(str(tmp_path / "x"), INVOICE_COLUMNS), 10))
+    script = ("import pickle, sys; import billers.loading_parts; job = pickle.load(sys.stdin.buffer); "
+              "rows = job.run.invoice_rows(list(job.parts.read(job.parts.parts[1]))); "
+              "print(len(rows), sorted({m.split('.')[0] for m in sys.modules} & {'django', 'rest_framework'}))")
+    done = subprocess.run([sys.executable, "-c", script], input=job, capture_output=True, cwd=settings.BASE_DIR,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(settings.BASE_DIR)}, check=True)
+    second = parts.parts[1]
+    lines = (tmp_path / name).read_bytes()[second.start:second.end].splitlines()
+    invoices = sum(line.startswith(b"HDR" if partner == "flexibill" else b"IH|") for line in lines)
+    assert invoices and done.stdout.decode() == f"{invoices} []\n"
+
+
 def test_the_last_row_of_an_account_wins_across_slices(readers, load_sample, tmp_path):
     readers(2)
     invoices = [invoice_rows(f"INV-{i}", f"A-{i}", f"NAME {i}", "10.00") for i in range(30)]
