@@ -30,7 +30,15 @@ from django.utils import timezone
 
 from billers import loading_sql as sql
 from billers.loading_rows import CustomizationError, Customizations, RowContext
-from billers.loading_run import MAX_ERRORS, MAX_PROBLEMS, Parts, Problem, _one_after_another, _read, _Run
+from billers.loading_run import (
+    MAX_ERRORS,
+    MAX_PROBLEMS,
+    LoadRun,
+    Parts,
+    Problem,
+    one_after_another,
+    read_batches,
+)
 from billers.models import Biller, BillerCustomization, RecordErrorPolicy
 from billers.wal_checkpoint import deferred_checkpoint
 from partners.bif import FieldError, FileRejected
@@ -98,7 +106,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
     if parts is not None and kind != "invoices":
         raise ValueError("only invoice files are read in parts (the others look stored invoices up)")
     if parts is not None and connection.in_atomic_block:  # other processes cannot see what it stages
-        records, parts = _one_after_another(parts), None
+        records, parts = one_after_another(parts), None
     policy = policy or biller.record_error_policy
     now = now or timezone.now()
     try:
@@ -106,7 +114,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
     except CustomizationError as exc:
         return LoadOutcome("failed", {"invoices": 0, "rejected": 0}, [FieldError(0, "customization", "", str(exc))],
                            [], str(exc))
-    run = _Run(biller_id=biller.pk, kind=kind, quarantine=policy == RecordErrorPolicy.QUARANTINE,
+    run = LoadRun(biller_id=biller.pk, kind=kind, quarantine=policy == RecordErrorPolicy.QUARANTINE,
                row_context=RowContext(custom, customer_location_from))
     invoices = kind in ("invoices", "replacements")
     columns = sql.INVOICE_COLUMNS if invoices else (
@@ -123,7 +131,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
     with sql.Stage(columns, shared=parts is not None) as stage:
         try:
             if parts is None:
-                _read(run, records, stage, convert, looks_up=looks_up, progress=progress,
+                read_batches(run, records, stage, convert, looks_up=looks_up, progress=progress,
                       batch_size=batch_size or BATCH, timings=timings)
             else:
                 from billers.loading_parts import read_parts
@@ -158,7 +166,7 @@ def load_records(*, biller: Biller, records: Iterable[object] = (), kind: str = 
                            timings=timings, parts=len(parts.parts) if parts else 1, reader_peak_mb=reader_peak_mb)
 
 
-def _counts(run: _Run, merged: dict[str, int], *, loaded: int) -> dict[str, int]:
+def _counts(run: LoadRun, merged: dict[str, int], *, loaded: int) -> dict[str, int]:
     counts = {"records": run.records, "invoices": loaded if run.kind in ("invoices", "replacements") else 0,
               "accounts_created": 0, "accounts_updated": 0, "replaced": 0, "rejected": run.rejected,
               "quarantined": len(run.problems) if loaded or merged else 0}

@@ -2,7 +2,7 @@
 
 A file cut at record starts (``partners.bif_reader.FilePart``, see ``exchanges.intake_parts``) is read by
 one process per slice. Each reader parses its slice, converts the records to staging rows exactly
-as a serial load does (``loading_run._read``) and writes them to the staging table through a
+as a serial load does (``loading_run.read_batches``) and writes them to the staging table through a
 connection of its own (``Stage.part_writer``). It reports its progress and, at the end, what it
 found (counts, errors, set-aside records, the slice's tallies) over a pipe. The parent adds the
 slices up, runs the file-level check and merges as usual: the outcome is the one a serial read
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from partners.bif import FieldError, FileRejected
 
 if TYPE_CHECKING:
-    from billers.loading_run import Parts, Problem, _Run
+    from billers.loading_run import LoadRun, Parts, Problem
     from billers.loading_sql import Stage
     from billers.loading_writers import PartWriter
 
@@ -63,13 +63,13 @@ class _Report:
 class _Job:
     """What a reader needs (pickled to its stdin): the load's state, the slices, where to write."""
 
-    run: _Run
+    run: LoadRun
     parts: Parts
     writer: PartWriter
     batch_size: int
 
 
-def read_parts(run: _Run, parts: Parts, stage: Stage, convert: Callable[[list[object]], list[tuple]], *,
+def read_parts(run: LoadRun, parts: Parts, stage: Stage, convert: Callable[[list[object]], list[tuple]], *,
                progress: Callable[[int], None] | None, batch_size: int, timings: dict[str, float]) -> float:
     """Read every slice of ``parts`` in a process of its own into ``stage``; add the outcome to ``run``;
     return the biggest reader's peak resident memory in MB.
@@ -169,7 +169,7 @@ def _checked_by_the_parent(parts: list[object]) -> None:
 
 def _reader(index: int, send: Connection) -> int:
     """Read slice ``index`` of the job on stdin into the staging table, send the ``_Report``."""
-    from billers.loading_run import _read
+    from billers.loading_run import read_batches
 
     job: _Job = pickle.load(sys.stdin.buffer)
     run, part = job.run, job.parts.parts[index]
@@ -180,8 +180,9 @@ def _reader(index: int, send: Connection) -> int:
     writer.open()
     try:
         try:
-            _read(run, job.parts.read(part), writer, run.invoice_rows, looks_up=False, batch_size=job.batch_size,
-                  progress=lambda records: send.send(("progress", records)), timings=timings)
+            read_batches(run, job.parts.read(part), writer, run.invoice_rows, looks_up=False,
+                         batch_size=job.batch_size, progress=lambda records: send.send(("progress", records)),
+                         timings=timings)
         finally:
             writer.close()
     except FileRejected as exc:

@@ -1,7 +1,7 @@
 """The reading half of a load, shared by the loading process and its slice readers: records to rows.
 
-``_Run`` holds one file's load state (counts, errors, set-aside records) and turns a batch of
-partner records into staging rows; ``_read`` feeds a file's records batch by batch to a staging
+``LoadRun`` holds one file's load state (counts, errors, set-aside records) and turns a batch of
+partner records into staging rows; ``read_batches`` feeds a file's records batch by batch to a staging
 writer. Nothing here needs Django (a slice reader, ``billers.loading_parts``, runs without it): the
 lookups of stored invoices that replacements, balances and expirations make are imported when used,
 and those kinds are read in the loading process only.
@@ -21,7 +21,8 @@ from partners.bif_reader import FilePart
 if TYPE_CHECKING:
     from billers.loading_writers import StageWriter
 
-__all__ = ["MAX_ERRORS", "MAX_PROBLEMS", "PUMP_EVERY", "Parts", "Problem"]
+__all__ = ["MAX_ERRORS", "MAX_PROBLEMS", "PUMP_EVERY", "LoadRun", "Parts", "Problem", "one_after_another",
+           "read_batches"]
 
 PUMP_EVERY = 250  # records read between two nudges of the staging COPY still running (PostgreSQL)
 MAX_ERRORS = 1_000  # errors kept on the outcome; the count of rejected records is always exact
@@ -51,7 +52,7 @@ class Problem:
     account_number: str = ""
 
 
-class _Run:
+class LoadRun:
     """The state of one file's load (see ``load_records``)."""
 
     def __init__(self, *, biller_id: int, kind: str, quarantine: bool, row_context: RowContext) -> None:
@@ -172,7 +173,7 @@ class Parts:
     file_name: str = ""
 
 
-def _one_after_another(parts: Parts) -> Iterator[object]:
+def one_after_another(parts: Parts) -> Iterator[object]:
     """The records of every slice in this process, in order; then the file-level check."""
     for part in parts.parts:
         yield from parts.read(part)
@@ -193,9 +194,9 @@ def _batches(records: Iterable[object], size: int, pump: Callable[[], None]) -> 
         yield batch
 
 
-def _read(run: _Run, records: Iterable[object], stage: StageWriter, convert: Callable[[list[object]], list[tuple]],
-          *, looks_up: bool, progress: Callable[[int], None] | None, batch_size: int,
-          timings: dict[str, float]) -> None:
+def read_batches(run: LoadRun, records: Iterable[object], stage: StageWriter,
+                 convert: Callable[[list[object]], list[tuple]], *, looks_up: bool,
+                 progress: Callable[[int], None] | None, batch_size: int, timings: dict[str, float]) -> None:
     """Convert ``records`` batch by batch and write the rows to ``stage`` (until the file is doomed).
 
     ``progress(records read)`` runs once a batch is staged. ``looks_up``: the conversion queries the

@@ -91,7 +91,7 @@ def test_a_reader_reads_its_slice_without_loading_django(readers, make_biller, t
 
     from billers.loading_parts import _Job, _picklable
     from billers.loading_rows import Customizations, RowContext
-    from billers.loading_run import _Run
+    from billers.loading_run import LoadRun
     from billers.loading_sql import INVOICE_COLUMNS
     from billers.loading_writers import SqlitePartWriter
     from exchanges.intake_formats import format_for
@@ -104,7 +104,7 @@ def test_a_reader_reads_its_slice_without_loading_django(readers, make_biller, t
     generate(tmp_path / name, 30, bid)
     readers(3)
     parts = parts_of(format_for(partner, "invoices"), tmp_path / name, biller, name, "invoices")
-    run = _Run(biller_id=biller.pk, kind="invoices", quarantine=False,
+    run = LoadRun(biller_id=biller.pk, kind="invoices", quarantine=False,
                row_context=RowContext(Customizations.build([]), None))
     job = pickle.dumps(_Job(run, _picklable(parts), SqlitePartWriter(str(tmp_path / "x"), INVOICE_COLUMNS), 10))
     script = ("import pickle, sys; import billers.loading_parts; job = pickle.load(sys.stdin.buffer); "
