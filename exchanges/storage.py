@@ -6,10 +6,11 @@ the size), to a temporary name first and renamed into place, so a reader never s
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -53,31 +54,52 @@ def absolute(relative_path: str) -> Path:
 
 
 def store(source: BinaryIO | str | os.PathLike[str], *, exchange_id: int, file_name: str,
-          when: datetime | None = None) -> StoredFile:
+          when: datetime | None = None, move: bool = False) -> StoredFile:
     """Copy ``source`` (a binary stream, read to its end, or a path) under the store; return where.
 
-    The checksum and size are computed while copying. Raises OSError when the disk refuses.
+    The checksum and size are computed while copying. ``move``: ``source`` is a path to a file of the
+    caller's own (a transport's download) that it no longer needs: it is renamed into the store after
+    one read for the checksum, not copied (copied after all when it is on another file system).
+    Raises OSError when the disk refuses.
     """
     when = timezone.localtime(when or timezone.now())
     folder = root() / f"{when:%Y}" / f"{when:%m}" / f"{when:%d}"
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{exchange_id}_{safe_name(file_name)}"
+    relative = str(final.relative_to(Path(settings.DATA_DIR)))
+    if move and isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as stream:
+            size, sha256 = _digest(_chunks(stream))
+        try:
+            os.replace(source, final)
+            return StoredFile(relative, size, sha256)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
     partial = final.with_name(final.name + ".part")
-    digest, size = hashlib.sha256(), 0
     stream: BinaryIO = open(source, "rb") if isinstance(source, (str, os.PathLike)) else source  # noqa: SIM115
     try:
         with open(partial, "wb") as out:
-            for chunk in _chunks(stream):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
+            size, sha256 = _digest(_chunks(stream), out.write)
         os.replace(partial, final)
     finally:
         if stream is not source:
             stream.close()
         if partial.exists():
             partial.unlink()
-    return StoredFile(str(final.relative_to(Path(settings.DATA_DIR))), size, digest.hexdigest())
+    return StoredFile(relative, size, sha256)
+
+
+def _digest(chunks: Iterable[memoryview | bytes], write: Callable[[memoryview | bytes], object] | None = None
+            ) -> tuple[int, str]:
+    """Return the size and SHA-256 (hex) of ``chunks``, handing each to ``write`` too when given."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+        if write is not None:
+            write(chunk)
+    return size, digest.hexdigest()
 
 
 def _chunks(stream: BinaryIO) -> Iterator[memoryview | bytes]:

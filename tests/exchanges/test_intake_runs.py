@@ -1,10 +1,13 @@
 """The exchange record of an import: raw file kept, progress, re-run, retention; files from the bench generator."""
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import sqlite3
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -52,6 +55,29 @@ def test_prune_exchanges_removes_old_raw_files_and_keeps_rows(load_sample, data_
         rerun_exchange(Exchange.objects.get(pk=old.pk), actor="im")
     call_command("prune_exchanges")
     assert '"pruned": 0' in capsys.readouterr().out
+
+
+def test_a_download_is_moved_into_the_store_not_copied(data_dir, tmp_path, monkeypatch):
+    sample = (SAMPLES / "daffron_2778_11202026.BIF").read_bytes()
+    download = Path(data_dir) / "payload"  # on the store's file system, as a transport's download is
+    download.write_bytes(sample)
+    inode = download.stat().st_ino
+    stored = storage.store(download, exchange_id=7, file_name="2778_11202026.BIF", move=True)
+    kept = storage.absolute(stored.relative_path)
+    assert not download.exists() and kept.stat().st_ino == inode  # renamed: no second copy was written
+    assert (stored.size, stored.sha256) == (len(sample), hashlib.sha256(sample).hexdigest())
+    elsewhere = tmp_path / "payload"  # on another file system os.replace fails with EXDEV: copied instead
+    elsewhere.write_bytes(sample)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(src) == elsewhere:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    copied = storage.store(elsewhere, exchange_id=8, file_name="2778_11202026.BIF", move=True)
+    assert storage.absolute(copied.relative_path).read_bytes() == sample and copied.sha256 == stored.sha256
 
 
 def test_storage_refuses_paths_outside_the_store(data_dir):
