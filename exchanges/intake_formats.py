@@ -129,13 +129,15 @@ def _wrap_expirations(biller: Biller, lines: list[str], kind: str) -> tuple[str,
     return f"_MCS_{_stamp():%m%d%Y%H%M%S}.SPF", ("\n".join(lines) + "\n").encode()
 
 
+def _sliced(parse: SliceParser, needle: bytes, wrap: Wrapper, check: Callable[[list[FilePart], str], None]) -> Format:
+    """A format whose big files are cut at ``needle`` and read in slices by ``parse`` (see ``Format``)."""
+    return Format(_with_bid(parse), needle, wrap, slices=parse, check_parts=check)
+
+
 FORMATS: dict[tuple[str, str], Format] = {
-    ("daffron", "invoices"): Format(_with_bid(daffron.parse), b"\nIH|", _wrap_bif, slices=daffron.parse,
-                                    check_parts=check_bif_parts),
-    ("inhance", "invoices"): Format(_with_bid(parse_bif), b"\nIH|", _wrap_bif, slices=parse_bif,
-                                    check_parts=check_bif_parts),
-    ("flexibill", "invoices"): Format(_with_bid(flexibill.parse), b"\nHDR", _wrap_flexibill, slices=flexibill.parse,
-                                      check_parts=_no_file_totals),
+    ("daffron", "invoices"): _sliced(daffron.parse, b"\nIH|", _wrap_bif, check_bif_parts),
+    ("inhance", "invoices"): _sliced(parse_bif, b"\nIH|", _wrap_bif, check_bif_parts),
+    ("flexibill", "invoices"): _sliced(flexibill.parse, b"\nHDR", _wrap_flexibill, _no_file_totals),
     ("flexibill", "replacements"): Format(_with_bid(flexibill.parse), b"\nHDR", _wrap_flexibill),
     ("flexibill", "balances"): Format(_balances, None, _wrap_balances),
     ("flexibill", "expirations"): Format(_expirations, None, _wrap_expirations),
