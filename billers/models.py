@@ -262,7 +262,7 @@ class Account(models.Model):
     biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="accounts", db_index=False)
     account_number = models.CharField(max_length=60)
     display_account_number = models.CharField(max_length=60, blank=True)
-    customer_number = models.CharField(max_length=60, blank=True, db_index=True)
+    customer_number = models.CharField(max_length=60, blank=True)
     location_number = models.CharField(max_length=60, blank=True)
     name = models.CharField(max_length=200, blank=True)
     name2 = models.CharField(max_length=200, blank=True)
@@ -285,6 +285,9 @@ class Account(models.Model):
     class Meta:
         ordering = ["biller__bid", "account_number"]
         constraints = [models.UniqueConstraint(fields=["biller", "account_number"], name="uniq_account")]
+        # Accounts are linked by customer number within a biller (settings 75/76); one index, not two (a
+        # db_index=True CharField gets a second, LIKE-pattern index on PostgreSQL that nothing uses).
+        indexes = [models.Index(fields=["biller", "customer_number"], name="account_customer_number")]
 
     def __str__(self) -> str:
         return f"{self.account_number} {self.name}".strip()
