@@ -12,6 +12,9 @@ from config import env
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.get("DATA_DIR", str(BASE_DIR / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Uploads over 2.5 MB are spooled next to the raw-file store, which then links to them instead of copying.
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp" / "uploads"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env.persistent_secret("SECRET_KEY", DATA_DIR)
 FIELD_ENCRYPTION_KEY = env.persistent_secret(

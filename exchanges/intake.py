@@ -45,11 +45,11 @@ LOADED = (ExchangeStatus.SUCCEEDED, ExchangeStatus.PARTIAL)
 
 
 def stage_file(*, biller: Biller, stream_or_path: BinaryIO | str | os.PathLike[str], file_name: str,
-               kind: str = "invoices", source: str, actor: str = "", move: bool = False) -> Exchange:
+               kind: str = "invoices", source: str, actor: str = "", link: bool = False) -> Exchange:
     """Create a pending Exchange and store the raw file under DATA_DIR; return the exchange.
 
-    ``move``: the path is a file of the caller's own that it no longer needs (a download): it is moved
-    into the store rather than copied (``storage.store``).
+    ``link``: the path is a file nobody writes again (a download, an upload's temporary file): the
+    store links to it rather than copying it (``storage.store``).
 
     Use this to import later (``run_exchange``, or the ``run_import`` task); ``import_file`` does both.
     Raises ValueError for a kind that is not an intake kind; OSError when the file cannot be stored
@@ -62,7 +62,7 @@ def stage_file(*, biller: Biller, stream_or_path: BinaryIO | str | os.PathLike[s
         biller=biller, partner_id=biller.partner_id, kind=kind, source=source, file_name=base[:255],
         status=ExchangeStatus.PENDING, message=f"Submitted by {actor}." if actor else "")
     try:
-        stored = storage.store(stream_or_path, exchange_id=exchange.pk, file_name=base, move=move)
+        stored = storage.store(stream_or_path, exchange_id=exchange.pk, file_name=base, link=link)
     except OSError as exc:
         _finish(exchange, ExchangeStatus.FAILED, message=f"The file could not be stored: {exc}")
         raise
@@ -74,18 +74,18 @@ def stage_file(*, biller: Biller, stream_or_path: BinaryIO | str | os.PathLike[s
 
 def import_file(*, biller: Biller, stream_or_path: BinaryIO | str | os.PathLike[str], file_name: str,
                 kind: str = "invoices", source: str, actor: str = "", policy: str | None = None,
-                duplicate_check: bool = True, move: bool = False) -> Exchange:
+                duplicate_check: bool = True, link: bool = False) -> Exchange:
     """Store, check, parse and load one partner file for ``biller``; return its finished Exchange.
 
     ``source`` is an ExchangeSource value (sftp, ftps, folder, upload, api, command); ``policy``
     overrides the biller's record error policy and ``duplicate_check=False`` loads even a file
-    already loaded (both for re-imports of corrected records); ``move`` as in ``stage_file``. The status says the
+    already loaded (both for re-imports of corrected records); ``link`` as in ``stage_file``. The status says the
     outcome: succeeded, partial (quarantine policy, invalid records set aside), failed (rejected:
     nothing loaded; ``errors`` say why) or duplicate (same checksum as a loaded file: not loaded).
     Never raises for bad input; OSError if the raw file cannot be stored.
     """
     exchange = stage_file(biller=biller, stream_or_path=stream_or_path, file_name=file_name, kind=kind,
-                          source=source, actor=actor, move=move)
+                          source=source, actor=actor, link=link)
     return run_exchange(exchange, policy=policy, duplicate_check=duplicate_check)
 
 

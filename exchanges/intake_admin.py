@@ -108,9 +108,11 @@ class InvoiceUploadAdmin(BillerScopedAdmin):
             form = UploadForm(request.POST, request.FILES, billers=billers)
             if form.is_valid():
                 upload = form.cleaned_data["file"]
+                spooled = getattr(upload, "temporary_file_path", None)  # a big upload is on disk already
                 exchange = intake.stage_file(
-                    biller=form.cleaned_data["biller"], stream_or_path=upload, file_name=upload.name,
-                    kind=form.cleaned_data["kind"], source=ExchangeSource.UPLOAD, actor=request.user.get_username())
+                    biller=form.cleaned_data["biller"], stream_or_path=spooled() if spooled else upload,
+                    file_name=upload.name, kind=form.cleaned_data["kind"], source=ExchangeSource.UPLOAD,
+                    actor=request.user.get_username(), link=spooled is not None)
                 enqueue_import(exchange)
                 self.message_user(request, f"{upload.name} stored as exchange #{exchange.pk}; its import is queued.")
                 return HttpResponseRedirect(reverse("admin:exchanges_invoiceupload_progress", args=[exchange.pk]))

@@ -117,7 +117,7 @@ def _fetch_and_import(connection: Connection, transport: Transport, remote: Remo
             return True
         try:
             exchange = import_file(biller=connection.biller, stream_or_path=local, file_name=remote.name,
-                                   kind=connection.file_kind, source=connection.kind, actor=actor, move=True)
+                                   kind=connection.file_kind, source=connection.kind, actor=actor, link=True)
         except Exception as exc:  # one broken file must not stop the others; it stays for the next poll
             log.exception("transport %s: import of %s crashed", connection.pk, remote.name)
             result.errors.append(f"{remote.name}: import crashed, left in {inbox}: {type(exc).__name__}: {exc}")

@@ -54,27 +54,28 @@ def absolute(relative_path: str) -> Path:
 
 
 def store(source: BinaryIO | str | os.PathLike[str], *, exchange_id: int, file_name: str,
-          when: datetime | None = None, move: bool = False) -> StoredFile:
+          when: datetime | None = None, link: bool = False) -> StoredFile:
     """Copy ``source`` (a binary stream, read to its end, or a path) under the store; return where.
 
-    The checksum and size are computed while copying. ``move``: ``source`` is a path to a file of the
-    caller's own (a transport's download) that it no longer needs: it is renamed into the store after
-    one read for the checksum, not copied (copied after all when it is on another file system).
-    Raises OSError when the disk refuses.
+    The checksum and size are computed while copying. ``link``: ``source`` is a path to a file
+    nobody writes again (a transport's download, an upload's temporary file): after one read for the
+    checksum the store takes a hard link to it instead of a copy, and the caller may delete its own
+    name. Copied after all where a link cannot be made (another file system). Raises OSError when
+    the disk refuses.
     """
     when = timezone.localtime(when or timezone.now())
     folder = root() / f"{when:%Y}" / f"{when:%m}" / f"{when:%d}"
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{exchange_id}_{safe_name(file_name)}"
     relative = str(final.relative_to(Path(settings.DATA_DIR)))
-    if move and isinstance(source, (str, os.PathLike)):
+    if link and isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as stream:
             size, sha256 = _digest(_chunks(stream))
         try:
-            os.replace(source, final)
+            os.link(source, final)
             return StoredFile(relative, size, sha256)
         except OSError as exc:
-            if exc.errno != errno.EXDEV:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
                 raise
     partial = final.with_name(final.name + ".part")
     stream: BinaryIO = open(source, "rb") if isinstance(source, (str, os.PathLike)) else source  # noqa: SIM115

@@ -1,6 +1,8 @@
 """Admin: upload an invoice file from the biller's page, watch progress, re-run, quarantine, mapping."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -55,6 +57,30 @@ def test_admin_upload_runs_in_the_cluster_and_reaches_succeeded(admin_client, in
     assert progress["counts"]["accounts_created"] == 4 and progress["errors"] == []
     listing = admin_client.get(reverse("admin:exchanges_invoiceupload_changelist"))
     assert listing.status_code == 200 and "daffron_2778_11202026.BIF" in listing.content.decode()
+
+
+def test_a_big_upload_is_linked_into_the_store_from_its_temporary_file(admin_client, intake_biller, settings,
+                                                                      data_dir, monkeypatch):
+    from exchanges import storage
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 100  # the sample is bigger: Django spools it to a temporary file
+    settings.FILE_UPLOAD_TEMP_DIR = str(data_dir / "uploads")
+    (data_dir / "uploads").mkdir()
+    seen = []
+    real_store = storage.store
+
+    def spy(source, **kwargs):
+        seen.append((Path(source).parent if kwargs["link"] else None, Path(source).stat().st_ino))
+        return real_store(source, **kwargs)
+
+    monkeypatch.setattr(storage, "store", spy)
+    response = upload(admin_client, intake_biller("daffron"), "daffron_2778_11202026.BIF")
+    assert response.status_code == 302
+    exchange = Exchange.objects.get()
+    kept = storage.absolute(exchange.raw_path)
+    assert seen == [(data_dir / "uploads", kept.stat().st_ino)]  # the same file, not a copy
+    assert kept.read_bytes() == (SAMPLES / "daffron_2778_11202026.BIF").read_bytes()
+    assert list((data_dir / "uploads").iterdir()) == []  # Django dropped its temporary name; the store's stays
 
 
 def test_upload_is_queued_only_after_commit(admin_client, intake_biller, django_capture_on_commit_callbacks):

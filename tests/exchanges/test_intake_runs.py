@@ -57,27 +57,29 @@ def test_prune_exchanges_removes_old_raw_files_and_keeps_rows(load_sample, data_
     assert '"pruned": 0' in capsys.readouterr().out
 
 
-def test_a_download_is_moved_into_the_store_not_copied(data_dir, tmp_path, monkeypatch):
+def test_a_download_is_linked_into_the_store_not_copied(data_dir, tmp_path, monkeypatch):
     sample = (SAMPLES / "daffron_2778_11202026.BIF").read_bytes()
     download = Path(data_dir) / "payload"  # on the store's file system, as a transport's download is
     download.write_bytes(sample)
-    inode = download.stat().st_ino
-    stored = storage.store(download, exchange_id=7, file_name="2778_11202026.BIF", move=True)
+    stored = storage.store(download, exchange_id=7, file_name="2778_11202026.BIF", link=True)
     kept = storage.absolute(stored.relative_path)
-    assert not download.exists() and kept.stat().st_ino == inode  # renamed: no second copy was written
+    assert kept.stat().st_ino == download.stat().st_ino and kept.stat().st_nlink == 2  # no second copy written
+    download.unlink()  # the caller drops its own name; the store's stays
+    assert kept.read_bytes() == sample
     assert (stored.size, stored.sha256) == (len(sample), hashlib.sha256(sample).hexdigest())
-    elsewhere = tmp_path / "payload"  # on another file system os.replace fails with EXDEV: copied instead
+    elsewhere = tmp_path / "payload"  # on another file system a hard link fails with EXDEV: copied instead
     elsewhere.write_bytes(sample)
-    real_replace = os.replace
+    real_link = os.link
 
-    def replace(src, dst):
+    def link(src, dst):
         if Path(src) == elsewhere:
             raise OSError(errno.EXDEV, "Invalid cross-device link")
-        return real_replace(src, dst)
+        return real_link(src, dst)
 
-    monkeypatch.setattr(os, "replace", replace)
-    copied = storage.store(elsewhere, exchange_id=8, file_name="2778_11202026.BIF", move=True)
-    assert storage.absolute(copied.relative_path).read_bytes() == sample and copied.sha256 == stored.sha256
+    monkeypatch.setattr(os, "link", link)
+    copied = storage.store(elsewhere, exchange_id=8, file_name="2778_11202026.BIF", link=True)
+    kept = storage.absolute(copied.relative_path)
+    assert kept.read_bytes() == sample and copied.sha256 == stored.sha256 and kept.stat().st_nlink == 1
 
 
 def test_storage_refuses_paths_outside_the_store(data_dir):

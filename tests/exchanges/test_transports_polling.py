@@ -139,9 +139,9 @@ def test_a_transfer_cut_short_is_retried_at_the_next_poll_and_loaded_once(
         daffron_biller: Any, sftp_server: SftpServer, remote_root: Path, tmp_path: Path, monkeypatch: Any) -> None:
     from exchanges import storage
 
-    moved = []
+    linked = []
     real_store = storage.store
-    monkeypatch.setattr(storage, "store", lambda source, **kw: moved.append(kw["move"]) or real_store(source, **kw))
+    monkeypatch.setattr(storage, "store", lambda source, **kw: linked.append(kw["link"]) or real_store(source, **kw))
     count, _ = daffron_bif(remote_root / "inbox" / NAME, 500)
     size = (remote_root / "inbox" / NAME).stat().st_size
     assert size > 2 * 32_768  # several SFTP read requests
@@ -160,7 +160,7 @@ def test_a_transfer_cut_short_is_retried_at_the_next_poll_and_loaded_once(
 
     exchange = Exchange.objects.get()
     assert exchange.status == "succeeded" and exchange.counts["invoices"] == count
-    assert exchange.raw_size == size and moved == [True]  # the download itself became the kept raw file
+    assert exchange.raw_size == size and linked == [True]  # the download itself became the kept raw file
     assert Invoice.objects.filter(biller=daffron_biller).count() == count
     assert os.listdir(remote_root / "archive") == [NAME]
     assert storage.absolute(exchange.raw_path).read_bytes() == (remote_root / "archive" / NAME).read_bytes()
