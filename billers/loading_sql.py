@@ -6,7 +6,8 @@ written between batches. Once the whole file is read and accepted, ``merge_*`` a
 real tables with a few set-based ``UPDATE ... FROM`` / ``INSERT ... SELECT`` statements, inside the
 caller's single transaction. Within a file the last row for an account or invoice wins.
 
-PostgreSQL: a TEMP table filled with ``COPY ... FROM STDIN``; its JSON columns are ``jsonb``, so
+PostgreSQL: a TEMP table (UNLOGGED when slice readers write to it too: ``part_writer``) filled
+with ``COPY ... FROM STDIN``; its JSON columns are ``jsonb``, so
 the server parses the JSON while it takes the COPY. A batch's COPY is left running while the
 caller reads the next batch (``pump`` keeps the data flowing, ``settle`` ends it): the server's
 work overlaps the parsing, on the other core.
