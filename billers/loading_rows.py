@@ -159,9 +159,19 @@ class RowContext:
     customer_location_from: tuple[str, str] | None = None  # AUS: ("Custom2", "Custom3")
 
 
+_ISO: dict[str, str | None] = {}  # MM/DD/YYYY -> ISO date (None: not a date); files repeat their dates
+
+
 def _iso(value: str) -> str | None:
+    try:
+        return _ISO[value]
+    except KeyError:
+        pass
     parsed = parse_date(value) if value else None
-    return parsed.isoformat() if parsed else None
+    if len(_ISO) > 20_000:
+        _ISO.clear()
+    iso = _ISO[value] = parsed.isoformat() if parsed else None
+    return iso
 
 
 _IH_NAMES, _CR_NAMES, _ID_NAMES = (("RowType", *names) for names in (IH_FIELDS, CR_FIELDS, ID_FIELDS))
@@ -192,6 +202,8 @@ def compact_dicts(invoice: BifInvoice) -> tuple[dict[str, str], dict[str, str], 
                 details.append(detail)
         return header, customer, details
     header, customer, details = invoice.header, invoice.customer, invoice.details
+    if invoice.compact:
+        return header, customer, details
     if not all(header.values()):
         header = dict(compress(header.items(), header.values()))
     if not all(customer.values()):

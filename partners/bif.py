@@ -176,6 +176,8 @@ class BifInvoice:
     _header = None  # type: dict[str, str] | None
     _customer = None  # type: dict[str, str] | None
     _details = None  # type: list[dict[str, str]] | None
+    #: True when the parser left no empty value in the dicts it built (so none needs filtering out).
+    compact = False
 
     @classmethod
     def from_rows(cls, line: int, rows: list[list[str]], cr: list[str] | None) -> BifInvoice:

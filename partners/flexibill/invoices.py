@@ -213,6 +213,7 @@ def map_invoice(lines: list[tuple[int, str]], kind: str, errors: list[FieldError
             details.append(detail)
     invoice = _new_invoice(BifInvoice)  # the dataclass __init__ costs more than the rest of this line
     invoice.line, invoice.header, invoice.customer, invoice.details = lineno, header, customer, details
+    invoice.compact = True  # compress() left the empty values out
     if not errors and _valid(header, customer):
         return invoice
     if errors:

@@ -25,6 +25,25 @@ def test_fast_path_over_split_rows_matches_the_public_dicts():
     assert header["Custom9"] == "458213" and "Custom1" not in header  # empty values left out
 
 
+def test_parsers_mark_dicts_with_no_empty_value_and_only_those_skip_the_filter(tmp_path):
+    from bench.gen_invoices import flexibill_bif
+    from partners.bif import BifInvoice
+    from partners.flexibill.invoices import parse
+
+    path = tmp_path / "flexibill_4411.BIF"
+    flexibill_bif(path, 300)
+    with open(path, "rb") as stream:
+        invoices = list(parse(stream, file_name=path.name, bid=4411))
+    assert invoices and all(invoice.compact for invoice in invoices)
+    for invoice in invoices:  # what the flag promises
+        assert all(invoice.header.values()) and all(invoice.customer.values())
+        assert all(all(detail.values()) for detail in invoice.details)
+    assert compact_dicts(invoices[0]) == (invoices[0].header, invoices[0].customer, invoices[0].details)
+    unmarked = BifInvoice(1, {"InvoiceNumber": "7", "Custom1": ""}, {"City": ""}, [{"CustomField1": ""}])
+    assert not unmarked.compact
+    assert compact_dicts(unmarked) == ({"InvoiceNumber": "7"}, {}, [{}])
+
+
 def test_customizations_are_checked_and_applied():
     custom = Customizations.build([("PaymentExpirationDate", "-3"), ("InvoiceDueDate", "20"),
                                    ("PromptPayExpirationDate", "12/01/2026"), ("AllowPartialPayments", "N"),
