@@ -51,3 +51,12 @@ def test_migrations_apply_from_zero_and_back(scratch_env):
     for args in (["migrate", "-v", "0"], ["migrate", "billers", "zero", "-v", "0"], ["migrate", "-v", "0"]):
         result = manage(*args, env=scratch_env)
         assert result.returncode == 0, result.stderr
+    if "DATABASE_URL" not in scratch_env:  # the embedded default: a file made by these commands
+        import sqlite3
+
+        db = sqlite3.connect(Path(scratch_env["DATA_DIR"]) / "billbridge.sqlite3")
+        try:
+            assert db.execute("PRAGMA page_size").fetchone()[0] == 16384
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        finally:
+            db.close()
