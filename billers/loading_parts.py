@@ -181,7 +181,7 @@ def _reader(index: int, send: Connection) -> int:
     try:
         try:
             read_batches(run, job.parts.read(part), writer, run.invoice_rows, looks_up=False,
-                         batch_size=job.batch_size, progress=lambda records: send.send(("progress", records)),
+                         batch_size=writer.batch or job.batch_size, progress=_progress(send, job.batch_size),
                          timings=timings)
         finally:
             writer.close()
@@ -192,6 +192,19 @@ def _reader(index: int, send: Connection) -> int:
     report.peak_mb = _peak_mb()
     send.send(("done", report))
     return 0
+
+
+def _progress(send: Connection, every: int) -> Callable[[int], None]:
+    """Report the records read to the parent, at most once per ``every`` records."""
+    reported = 0
+
+    def report(records: int) -> None:
+        nonlocal reported
+        if records - reported >= every:
+            reported = records
+            send.send(("progress", records))
+
+    return report
 
 
 def _peak_mb() -> float:

@@ -77,6 +77,21 @@ def test_value_longer_than_its_column_is_a_record_error(load_sample, tmp_path):
     assert not Invoice.objects.exists()
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 50])
+def test_records_refused_while_converting_keep_their_lines_across_chunks(load_sample, tmp_path, monkeypatch, chunk):
+    from billers import loading_run
+
+    monkeypatch.setattr(loading_run, "CHUNK", chunk)  # records are converted a chunk at a time
+    text = DAFFRON.replace("|MANASSAS|VA|20110|7035551234|", "|MANASSAS|VA|" + "9" * 25 + "|7035551234|")
+    text = text.replace("|MANASSAS|VA|20109|", "|MANASSAS|VA|" + "8" * 25 + "|")
+    exchange = load_sample("daffron", write(tmp_path, "2778_11202026.BIF", text), policy="quarantine")
+    assert exchange.status == "partial" and exchange.counts["invoices"] == 2
+    records = list(exchange.quarantined.order_by("line"))
+    lines = text.splitlines()
+    assert [(r.line, r.raw) for r in records] == [(2, "\n".join(lines[1:6])), (7, "\n".join(lines[6:11]))]
+    assert [r.errors[0]["field"] for r in records] == ["Zip", "Zip"]
+
+
 def test_quarantine_loads_the_valid_invoices_and_sets_aside_the_others(load_sample, tmp_path):
     exchange = load_sample("daffron", write(tmp_path, "2778_11202026.BIF", bad_daffron()), policy="quarantine")
     assert exchange.status == "partial"
