@@ -65,6 +65,7 @@ def _details(i: int) -> list[dict[str, str]]:
 def build_invoices(count: int) -> list[Any]:
     """Return ``count`` unsaved invoices (with biller and account) whose data varies with i."""
     from billers.models import Account, Biller, Invoice
+    from partners.bif import CR_FIELDS, ID_FIELDS, packed
 
     biller = Biller(bid=4411, name="Harris County Co-op")
     invoices = []
@@ -78,11 +79,11 @@ def build_invoices(count: int) -> list[Any]:
         invoices.append(Invoice(
             biller=biller, account=account, invoice_number=f"{1000 + i}1126", invoice_date=date(2026, 11, 1),
             due_date=date(2026, 11, 25), total_amount_due=total, balance_due=total,
-            past_due=past_due, details=details,
+            past_due=past_due, details=[packed(detail, ID_FIELDS) for detail in details],
             header={"Custom6": "10/01/2026", "Custom7": "10/31/2026", "Custom12": "30",
                     "Custom20": "Water main flushing runs November 10-14; water may look cloudy.",
                     "Custom24": "Sign up for AutoPay and paperless billing on our website."},
-            customer={"AccountNumber": account.account_number, "CustomerName": name},
+            customer=packed({"AccountNumber": account.account_number, "CustomerName": name}, CR_FIELDS),
         ))
     return invoices
 

@@ -287,11 +287,11 @@ class InvoiceAdmin(BillerScopedAdmin):
 
     @admin.display(description="Customer record")
     def customer_record(self, obj: m.Invoice) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.customer, indent=1))
+        return format_html("<pre>{}</pre>", json.dumps(obj.customer_fields, indent=1))
 
     @admin.display(description="Detail rows")
     def detail_rows(self, obj: m.Invoice) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.details, indent=1))
+        return format_html("<pre>{}</pre>", json.dumps(obj.detail_fields, indent=1))
 
 
 from billers import api_admin, bill_admin, rtdr_admin  # noqa: E402,F401  (each area registers its own admin)

@@ -135,10 +135,11 @@ def _line(detail: dict[str, Any]) -> dict[str, Any]:
 
 def bill_context(invoice: Invoice) -> dict[str, Any]:
     """Return the template context of ``invoice``: biller, customer, amounts, lines, history, messages."""
-    header, customer, account = invoice.header or {}, invoice.customer or {}, invoice.account
-    lines = [_line(d) for d in (invoice.details or [])]
+    header, customer, account = invoice.header or {}, invoice.customer_fields, invoice.account
+    details = invoice.detail_fields
+    lines = [_line(d) for d in details]
     label = invoice.invoice_date.strftime("%m/%y")
-    history = next((h for h in (_usage_history(d, label) for d in invoice.details or []) if h), [])
+    history = next((h for h in (_usage_history(d, label) for d in details) if h), [])
     messages = [str(header.get(f)).strip() for f in MESSAGE_FIELDS if str(header.get(f, "") or "").strip()]
     if invoice.payment_expiration_message:
         messages.append(invoice.payment_expiration_message)
@@ -178,7 +179,7 @@ def bill_context(invoice: Invoice) -> dict[str, Any]:
         "history_current": history[-1]["usage"] if history else None,
         "messages": messages,
         "header": header,
-        "details": invoice.details or [],
+        "details": details,
     }
 
 

@@ -17,6 +17,7 @@ from billers.models import Account, Biller, BillerCustomization, BillerSetting, 
 from billers.models import BifCustomizationDefinition, BillerStatus
 from billers.services import biller_setting_set
 from payments import models as pm
+from partners.bif import CR_FIELDS, ID_FIELDS, packed
 
 NAMESPACE = uuid.UUID("6f1d7c1e-3c55-4b7e-9d0f-4a8d3c1b2e01")
 DEMO_DAY = date(2026, 11, 20)
@@ -138,10 +139,11 @@ def _accounts_and_invoices(spec: DemoBiller, biller: Biller) -> list[Account]:
                 defaults={"account": account, "invoice_date": date(2026, month, 1), "due_date": date(2026, month, 25),
                           "total_amount_due": amount, "balance_due": amount, "invoice_type_id": 42,
                           "header": _invoice_header(spec, account, i, month),
-                          "customer": {"AccountNumber": number, "CustomerName": name, "Address1": street,
-                                       "City": "Springfield", "State": "VA", "Zip": "20110", "EmailAddress": email},
-                          "details": [{"CustomField1": "001", "CustomField3": "Water", "CustomField9": "4500",
-                                       "CustomField10": str(amount)}]},
+                          "customer": packed({"AccountNumber": number, "CustomerName": name, "Address1": street,
+                                              "City": "Springfield", "State": "VA", "Zip": "20110",
+                                              "EmailAddress": email}, CR_FIELDS),
+                          "details": [packed({"CustomField1": "001", "CustomField3": "Water", "CustomField9": "4500",
+                                              "CustomField10": str(amount)}, ID_FIELDS)]},
             )
     return accounts
 

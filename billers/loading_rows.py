@@ -1,8 +1,9 @@
 """BIF records into staging rows: typed columns, JSON once, column limits, BIF customizations.
 
-One ``invoice_row`` call per invoice (the loader's hot path): it reads the BIF dicts once, keeps
-only non-empty values in the JSON columns (an absent key means empty, as in ``partners.bif``), and
-returns either the row tuple in ``INVOICE_COLUMNS`` order or the problems that keep it out.
+One ``invoice_row`` call per invoice (the loader's hot path): it reads the BIF records once, keeps
+the header's non-empty values by name (an absent key means empty, as in ``partners.bif``) and the
+customer record and detail rows as lists of their values in column order (``partners.bif.packed``),
+and returns either the row tuple in ``INVOICE_COLUMNS`` order or the problems that keep it out.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import compress
+from operator import itemgetter
 
 from partners.bif import (
     CR_FIELDS,
@@ -20,8 +22,10 @@ from partners.bif import (
     BifInvoice,
     FieldError,
     format_date,
+    packed,
     parse_amount,
     parse_date,
+    trimmed,
 )
 
 #: Staging columns of an invoice row (also its account's columns), in tuple order.
@@ -174,43 +178,39 @@ def _iso(value: str) -> str | None:
     return iso
 
 
-_IH_NAMES, _CR_NAMES, _ID_NAMES = (("RowType", *names) for names in (IH_FIELDS, CR_FIELDS, ID_FIELDS))
+_IH_NAMES = ("RowType", *IH_FIELDS)
+_CR_PLACE = {name: i for i, name in enumerate(CR_FIELDS)}
+_NO_CUSTOMER = [""] * len(CR_FIELDS)
+#: The account columns a customer record gives (staging order), by place in the stored record.
+_ACCOUNT_FIELDS = itemgetter(*(_CR_PLACE[name] for name in (
+    "AccountNumber", "DisplayAccountNumber", "CustomerName", "CustomerName2", "Address1", "Address2", "City",
+    "State", "Zip", "Phone", "EmailAddress", "BlockPaymentsCC", "BlockPaymentsACH")))
+_CR_LIMIT_PLACES = tuple((name, _CR_PLACE[name], limit) for name, limit in _CR_LIMITS)
 
 
-def compact_dicts(invoice: BifInvoice) -> tuple[dict[str, str], dict[str, str], list[dict[str, str]]]:
-    """Return the invoice's header, customer and details with only their non-empty values.
+def stored_values(invoice: BifInvoice) -> tuple[dict[str, str], list[str], list[list[str]]]:
+    """Return the invoice's header (its non-empty values by name), customer record and detail rows
+    as a stored invoice keeps them (``partners.bif.packed``: values in column order).
 
-    Dicts that hold no empty value (what parsers give) are returned as they are, not copied: a
-    caller that changes them copies them first (``invoice_row`` does, for customizations).
+    A header that holds no empty value (what parsers give) is returned as it is, not copied: a
+    caller that changes it copies it first (``invoice_row`` does, for customizations).
 
-    Filtering runs in C (``compress``). An invoice ``read_bif`` made and nobody has touched still
-    holds its split rows (``BifInvoice._rows`` / ``_cr``, see partners/bif.py): they are read
-    directly, which skips building the full 75- and 84-key dicts (3x faster on this hot path).
+    An invoice ``read_bif`` made and nobody has touched still holds its split rows
+    (``BifInvoice._rows`` / ``_cr``, see partners/bif.py): they are read directly, which skips
+    building the full 75- and 84-key dicts (3x faster on this hot path). The header is filtered in
+    C (``compress``).
     """
     rows, cr = invoice._rows, invoice._cr
     if rows is not None and invoice._header is None and invoice._customer is None and invoice._details is None:
         ih = rows[0]
         header = dict(compress(zip(_IH_NAMES, ih), ih))
         del header["RowType"]
-        customer = dict(compress(zip(_CR_NAMES, cr), cr)) if cr else {}
-        customer.pop("RowType", None)
-        details = []
-        for row in rows:
-            if row[0] == "ID":
-                detail = dict(compress(zip(_ID_NAMES, row), row))
-                del detail["RowType"]
-                details.append(detail)
-        return header, customer, details
-    header, customer, details = invoice.header, invoice.customer, invoice.details
-    if invoice.compact:
-        return header, customer, details
-    if not all(header.values()):
+        return header, trimmed(cr[1:]) if cr else [], [trimmed(row[1:]) for row in rows if row[0] == "ID"]
+    header = invoice.header
+    if not invoice.compact and not all(header.values()):
         header = dict(compress(header.items(), header.values()))
-    if not all(customer.values()):
-        customer = dict(compress(customer.items(), customer.values()))
-    if not all(all(detail.values()) for detail in details):
-        details = [dict(compress(d.items(), d.values())) for d in details]
-    return header, customer, details
+    return (header, packed(invoice.customer, CR_FIELDS),
+            [packed(detail, ID_FIELDS) for detail in invoice.details])
 
 
 def invoice_row(invoice: BifInvoice, seq: int, ctx: RowContext) -> tuple | list[FieldError]:
@@ -220,19 +220,21 @@ def invoice_row(invoice: BifInvoice, seq: int, ctx: RowContext) -> tuple | list[
     a whole-number InvoiceTypeID, and amounts/dates set by customizations.
     """
     line = invoice.line
-    header, customer, details = compact_dicts(invoice)
+    header, customer, details = stored_values(invoice)
     if ctx.customizations:
         header = dict(header)
         ctx.customizations.apply(header)
-    get, cget = header.get, customer.get
+    get = header.get
     errors: list[FieldError] | None = None
-    longest = max(map(len, customer.values())) if customer else 0
-    if longest > _SHORTEST_LIMIT and (longest > 60 or len(cget("Zip", "")) > 20 or len(cget("State", "")) > 30
-                                      or len(cget("Phone", "")) > 40):
-        for name, limit in _CR_LIMITS:
-            value = cget(name)
-            if value is not None and len(value) > limit:
-                errors = (errors or []) + [FieldError(line, name, value[:200], f"longer than {limit} characters")]
+    (account_number, display_number, name, name2, address1, address2, city, state, zip_code, phone, email, block_cc,
+     block_ach) = _ACCOUNT_FIELDS(customer + _NO_CUSTOMER[len(customer):])
+    longest = max(map(len, customer)) if customer else 0
+    if longest > _SHORTEST_LIMIT and (longest > 60 or len(zip_code) > 20 or len(state) > 30 or len(phone) > 40):
+        for field_name, place, limit in _CR_LIMIT_PLACES:
+            value = customer[place] if place < len(customer) else ""
+            if len(value) > limit:
+                errors = (errors or []) + [FieldError(line, field_name, value[:200],
+                                                      f"longer than {limit} characters")]
     number = get("InvoiceNumber", "")
     if len(number) > 60:
         errors = (errors or []) + [FieldError(line, "InvoiceNumber", number[:200], "longer than 60 characters")]
@@ -256,10 +258,8 @@ def invoice_row(invoice: BifInvoice, seq: int, ctx: RowContext) -> tuple | list[
         location_number = get(ctx.customer_location_from[1], "")[:60]
     total, balance, past_due = get("TotalAmountDue"), get("BalanceDue"), get("PastDue")
     return (
-        seq, line, cget("AccountNumber"), cget("DisplayAccountNumber", ""), customer_number, location_number,
-        cget("CustomerName", ""), cget("CustomerName2", ""), cget("Address1", ""), cget("Address2", ""),
-        cget("City", ""), cget("State", ""), cget("Zip", ""), cget("Phone", ""), cget("EmailAddress", ""),
-        _FLAGS.get(cget("BlockPaymentsCC", "")), _FLAGS.get(cget("BlockPaymentsACH", "")),
+        seq, line, account_number, display_number, customer_number, location_number, name, name2, address1,
+        address2, city, state, zip_code, phone, email, _FLAGS.get(block_cc), _FLAGS.get(block_ach),
         balance or total, past_due or "0",
         number, get("RecordType", "N"), guid, invoice_date, due_date, total, balance, past_due, minimum,
         int(type_id) if type_id is not None else None,

@@ -10,6 +10,7 @@ from django.db import models
 
 from billers.fields import EncryptedTextField
 from partners import base as pb
+from partners.bif import CR_FIELDS, ID_FIELDS, named
 from partners.bif_fields import ROW_TYPE_NAMES
 
 # ---- Catalogue -------------------------------------------------------------------------------
@@ -313,8 +314,12 @@ class Invoice(models.Model):
     payment_expiration_message = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
     header = models.JSONField(default=dict, blank=True, help_text="Every IH field, Custom1..60 included.")
-    customer = models.JSONField(default=dict, blank=True, help_text="The CR fields as delivered.")
-    details = models.JSONField(default=list, blank=True, help_text="ID rows: CustomField1..84.")
+    customer = models.JSONField(default=list, blank=True,
+                                help_text="The CR record as delivered: its values in CR column order "
+                                          "(customer_fields names them).")
+    details = models.JSONField(default=list, blank=True,
+                               help_text="ID rows, each the values of CustomField1..84 in order "
+                                         "(detail_fields names them).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -327,6 +332,16 @@ class Invoice(models.Model):
 
     def custom(self, n: int) -> str:
         return str(self.header.get(f"Custom{n}", ""))
+
+    @property
+    def customer_fields(self) -> dict[str, str]:
+        """The customer record's non-empty values by CR field name."""
+        return named(self.customer or (), CR_FIELDS)
+
+    @property
+    def detail_fields(self) -> list[dict[str, str]]:
+        """Each detail row's non-empty values by field name (CustomField1..84)."""
+        return [named(row, ID_FIELDS) for row in self.details or ()]
 
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from billers.models import Invoice
-from partners.bif import CR_FIELDS, ID_FIELDS, IH_FIELDS, format_date
+from partners.bif import IH_FIELDS, format_date
 
 
 def _ordered(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -29,6 +29,6 @@ def invoice_as_bif(invoice: Invoice) -> dict[str, Any]:
     if invoice.payment_expiration_message:
         header["PaymentExpirationMessage"] = invoice.payment_expiration_message
     result = _ordered(header, IH_FIELDS)
-    result["customer"] = _ordered(invoice.customer or {}, CR_FIELDS)
-    result["details"] = [_ordered(detail, ID_FIELDS) for detail in invoice.details or []]
+    result["customer"] = invoice.customer_fields
+    result["details"] = invoice.detail_fields
     return result

@@ -241,22 +241,52 @@ class BifInvoice:
 _filled = itemgetter(1)  # keeps the (name, value) pairs whose value is not empty, in C
 
 
+def named(values: Iterable[str], names: tuple[str, ...]) -> dict[str, str]:
+    """The non-empty ``values`` keyed by the field of their place in ``names`` (``packed`` undone)."""
+    return dict(filter(_filled, zip(names, values)))
+
+
+_PLACES = {names: {name: i for i, name in enumerate(names)} for names in (CR_FIELDS, ID_FIELDS)}
+
+
+def packed(values: dict[str, str], names: tuple[str, ...]) -> list[str]:
+    """A CR or ID record as a stored invoice keeps it: the values in ``names`` (CR_FIELDS or
+    ID_FIELDS) order, "" for a field not given, the empty ones at the end left out.
+
+    Half the size of the record keyed by field names: the names are most of its bytes.
+    """
+    if not values:
+        return []
+    place = _PLACES[names]
+    out = [""] * (max(map(place.__getitem__, values)) + 1)
+    for name, value in values.items():
+        out[place[name]] = value
+    return trimmed(out)
+
+
+def trimmed(values: list[str]) -> list[str]:
+    """``values`` without its empty values at the end (in place; returned)."""
+    while values and not values[-1]:
+        values.pop()
+    return values
+
+
 def _lazy_header(self: BifInvoice) -> dict[str, str]:
     if self._header is None:
-        self._header = dict(filter(_filled, zip(IH_FIELDS, self._rows[0][1:]))) if self._rows else {}
+        self._header = named(self._rows[0][1:], IH_FIELDS) if self._rows else {}
     return self._header
 
 
 def _lazy_customer(self: BifInvoice) -> dict[str, str]:
     if self._customer is None:
-        self._customer = dict(filter(_filled, zip(CR_FIELDS, self._cr[1:]))) if self._cr else {}
+        self._customer = named(self._cr[1:], CR_FIELDS) if self._cr else {}
     return self._customer
 
 
 def _lazy_details(self: BifInvoice) -> list[dict[str, str]]:
     if self._details is None:
         rows: list[list[str]] = self._rows or []
-        self._details = [dict(filter(_filled, zip(ID_FIELDS, row[1:]))) for row in rows if row[0] == ID]
+        self._details = [named(row[1:], ID_FIELDS) for row in rows if row[0] == ID]
     return self._details
 
 

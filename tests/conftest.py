@@ -1,7 +1,10 @@
 """Shared fixtures: the catalogue, billers per partner, users."""
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +88,30 @@ def superuser(db, django_user_model):
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def make_invoice(db: Any) -> Any:
+    from billers.models import Account, Invoice
+    from partners.bif import CR_FIELDS, ID_FIELDS, packed
+
+    def make(biller: Any, number: str = "100011126", account_number: str = "1001", **fields: Any) -> Invoice:
+        """An invoice; ``customer`` and ``details`` given by field name, stored in column order."""
+        account, _ = Account.objects.get_or_create(
+            biller=biller, account_number=account_number,
+            defaults={"name": "Alice Moreno", "address1": "12 Oak St", "city": "Springfield", "state": "VA",
+                      "zip": "20110"},
+        )
+        values: dict[str, Any] = {
+            "invoice_date": date(2026, 11, 1),
+            "due_date": date(2026, 11, 25),
+            "total_amount_due": Decimal("96.62"),
+            "balance_due": Decimal("96.62"),
+        }
+        values.update(fields)
+        if isinstance(values.get("customer"), dict):
+            values["customer"] = packed(values["customer"], CR_FIELDS)
+        values["details"] = [packed(detail, ID_FIELDS) for detail in values.get("details", [])]
+        return Invoice.objects.create(biller=biller, account=account, invoice_number=number, **values)
+
+    return make

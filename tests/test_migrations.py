@@ -60,3 +60,28 @@ def test_migrations_apply_from_zero_and_back(scratch_env):
             assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         finally:
             db.close()
+
+
+@pytest.mark.django_db
+def test_stored_records_are_rewritten_in_column_order_and_back(make_biller, make_invoice):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from billers.models import Invoice
+
+    step = import_module("billers.migrations.0004_invoice_records_in_column_order")
+    biller = make_biller("daffron", 2778)
+    invoice = make_invoice(biller)
+    named = {"customer": {"AccountNumber": "1001", "City": "MANASSAS"},
+             "details": [{"CustomField1": "1", "CustomField3": "WATER"}, {}]}
+    Invoice.objects.filter(pk=invoice.pk).update(**named)  # as stored before the migration
+    step.to_column_order(apps, None)
+    invoice.refresh_from_db()
+    assert (invoice.customer, invoice.details) == (["1001", "", "", "", "MANASSAS"], [["1", "", "WATER"], []])
+    step.to_column_order(apps, None)  # twice: nothing more changes
+    invoice.refresh_from_db()
+    assert invoice.customer == ["1001", "", "", "", "MANASSAS"]
+    step.to_field_names(apps, None)
+    invoice.refresh_from_db()
+    assert {"customer": invoice.customer, "details": invoice.details} == named

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -83,28 +81,6 @@ def data_dir(settings: Any, tmp_path: Any) -> Any:
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
     return settings.DATA_DIR
-
-
-@pytest.fixture
-def make_invoice(db: Any) -> Any:
-    from billers.models import Account, Invoice
-
-    def make(biller: Any, number: str = "100011126", account_number: str = "1001", **fields: Any) -> Invoice:
-        account, _ = Account.objects.get_or_create(
-            biller=biller, account_number=account_number,
-            defaults={"name": "Alice Moreno", "address1": "12 Oak St", "city": "Springfield", "state": "VA",
-                      "zip": "20110"},
-        )
-        values: dict[str, Any] = {
-            "invoice_date": date(2026, 11, 1),
-            "due_date": date(2026, 11, 25),
-            "total_amount_due": Decimal("96.62"),
-            "balance_due": Decimal("96.62"),
-        }
-        values.update(fields)
-        return Invoice.objects.create(biller=biller, account=account, invoice_number=number, **values)
-
-    return make
 
 
 def set_settings(biller: Any, values: dict[int, str]) -> None:

@@ -5,8 +5,9 @@ import io
 
 import pytest
 
-from billers.loading_rows import CustomizationError, Customizations, compact_dicts
+from billers.loading_rows import CustomizationError, Customizations, stored_values
 from exchanges.intake_formats import count_records
+from partners.bif import CR_FIELDS, ID_FIELDS, named, packed
 from partners.bif_reader import read_bif
 from tests.exchanges.conftest import SAMPLES
 
@@ -19,13 +20,25 @@ def test_fast_path_over_split_rows_matches_the_public_dicts():
         invoice.header, invoice.customer, invoice.details  # noqa: B018 - builds the dicts
     assert lazy[0]._header is None and touched[0]._header is not None
     for fast, slow in zip(lazy, touched):
-        assert compact_dicts(fast) == compact_dicts(slow)
-    header, customer, details = compact_dicts(lazy[0])
-    assert "RowType" not in header and "RowType" not in customer and "RowType" not in details[0]
+        assert stored_values(fast) == stored_values(slow)
+    header, customer, details = stored_values(lazy[0])
+    assert "RowType" not in header and customer[0] == "12345-01" and details[0][0] == "1"
     assert header["Custom9"] == "458213" and "Custom1" not in header  # empty values left out
+    assert details[2] == ["3", "12345-01", "REFUSE", "RF", "", "", "", "", "", "8.75"]  # in column order
+    assert named(customer, CR_FIELDS) == touched[0].customer
+    assert [named(row, ID_FIELDS) for row in details] == touched[0].details
 
 
-def test_parsers_mark_dicts_with_no_empty_value_and_only_those_skip_the_filter(tmp_path):
+def test_records_are_stored_in_column_order_without_trailing_empty_values():
+    record = {"CustomField3": "WATER", "CustomField1": "2", "CustomField10": "", "CustomField5": ""}
+    assert packed(record, ID_FIELDS) == ["2", "", "WATER"]
+    assert named(packed(record, ID_FIELDS), ID_FIELDS) == {"CustomField1": "2", "CustomField3": "WATER"}
+    assert packed({}, CR_FIELDS) == [] and packed({"Phone": ""}, CR_FIELDS) == []
+    with pytest.raises(KeyError):
+        packed({"NotACustomerField": "x"}, CR_FIELDS)
+
+
+def test_parsers_mark_headers_with_no_empty_value_and_only_those_skip_the_filter(tmp_path):
     from bench.gen_invoices import flexibill_bif
     from partners.bif import BifInvoice
     from partners.flexibill.invoices import parse
@@ -38,10 +51,13 @@ def test_parsers_mark_dicts_with_no_empty_value_and_only_those_skip_the_filter(t
     for invoice in invoices:  # what the flag promises
         assert all(invoice.header.values()) and all(invoice.customer.values())
         assert all(all(detail.values()) for detail in invoice.details)
-    assert compact_dicts(invoices[0]) == (invoices[0].header, invoices[0].customer, invoices[0].details)
+    header, customer, details = stored_values(invoices[0])
+    assert header is invoices[0].header
+    assert named(customer, CR_FIELDS) == invoices[0].customer
+    assert [named(row, ID_FIELDS) for row in details] == invoices[0].details
     unmarked = BifInvoice(1, {"InvoiceNumber": "7", "Custom1": ""}, {"City": ""}, [{"CustomField1": ""}])
     assert not unmarked.compact
-    assert compact_dicts(unmarked) == ({"InvoiceNumber": "7"}, {}, [{}])
+    assert stored_values(unmarked) == ({"InvoiceNumber": "7"}, [], [[]])
 
 
 def test_customizations_are_checked_and_applied():

@@ -51,7 +51,10 @@ def test_daffron_invoice_fields_are_stored(load_sample):
     assert invoice.total_amount_due == Decimal("241.73") and invoice.past_due == Decimal("48.10")
     assert invoice.invoice_format_guid == "BA1CEC36-997C-48E3-8406-437640EDFF84"
     assert invoice.header["Custom10"] == "22104-458214" and invoice.custom(2) == "22104"
-    assert [d["CustomField3"] for d in invoice.details] == ["ELECTRIC", "WATER", "SEWER"]
+    assert [d["CustomField3"] for d in invoice.detail_fields] == ["ELECTRIC", "WATER", "SEWER"]
+    assert invoice.details[0] == ["1", "22104-02", "ELECTRIC", "RS1", "E0457702", "21980", "21105", "1", "875",
+                                  "159.63"]  # stored in column order, the empty values at the end left out
+    assert invoice.customer_fields["Address2"] == "APT 4B" and invoice.customer[:2] == ["22104-02", "MARIA ALVAREZ"]
     account = invoice.account
     assert (account.account_number, account.name, account.address2) == ("22104-02", "MARIA ALVAREZ", "APT 4B")
     assert account.block_cc is True and account.block_ach is False
@@ -153,7 +156,7 @@ def test_replacement_file_replaces_the_invoice_it_names(load_sample):
     assert (exchange.counts["invoices"], exchange.counts["replaced"], exchange.counts["invoices_created"]) == (1, 1, 0)
     invoice = Invoice.objects.get(invoice_number="0004411001MCS0000091234")
     assert invoice.record_type == "R" and invoice.total_amount_due == Decimal("149.37")
-    assert "CustomField84" not in invoice.details[0]
+    assert "CustomField84" not in invoice.detail_fields[0] and len(invoice.details[0]) < 84
     assert Invoice.objects.filter(biller=exchange.biller).count() == 4
 
 
