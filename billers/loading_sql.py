@@ -19,16 +19,18 @@ Inside a transaction, where ATTACH is refused, a TEMP table is used instead.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from billers.loading_rows import INVOICE_COLUMNS
 from billers.loading_writers import (
@@ -50,6 +52,7 @@ _PG_TYPES = {
 BALANCE_COLUMNS = ("seq", "line", "account_number", "invoice_number", "amount")
 EXPIRATION_COLUMNS = ("seq", "line", "account_number", "invoice_number", "expires_on", "message")
 _names = itertools.count(1)
+log = logging.getLogger(__name__)
 #: Bytes libpq may hold for a running COPY before psycopg waits for them to reach the server: above a
 #: batch's worth, so that handing a batch over never waits (``pump`` and ``settle`` move it on).
 COPY_BUFFER = 1 << 30
@@ -207,9 +210,7 @@ class Stage:
         if not self.shared:
             raise ValueError("only a shared staging table takes rows from other processes")
         if self.vendor == "postgresql":
-            params = {k: v for k, v in connection.get_connection_params().items()
-                      if k not in ("cursor_factory", "context", "prepare_threshold")}
-            return PostgresPartWriter(params, self.name, self.columns)
+            return PostgresPartWriter(_own_connection_params(), self.name, self.columns)
         assert self._file is not None
         return SqlitePartWriter(self._file, self.columns)
 
@@ -247,29 +248,67 @@ class Stage:
             for key in keys:
                 cursor.execute(f"CREATE INDEX {self._schema}.{table}_{key} ON {table} ({key}, seq)")
 
-    def repeated(self, *keys: str) -> frozenset[str]:
+    def repeated(self, *keys: str, cursor: Any = None) -> frozenset[str]:
         """Those of ``keys`` that occur on more than one staged row (there the last row wins).
 
-        PostgreSQL hashes every key in one scan (grouping sets); SQLite walks the key indexes.
+        PostgreSQL hashes every key in one scan (grouping sets), on ``cursor`` when given (another
+        connection: see ``latest_aside``); SQLite walks the key indexes.
         """
         if self.vendor == "postgresql":
             # grouping() sets a bit per key left out of the row's grouping set, the first key highest.
             everything = (1 << len(keys)) - 1
             set_of = {everything ^ (1 << (len(keys) - 1 - i)): key for i, key in enumerate(keys)}
             sets = ", ".join(f"({key})" for key in keys)
+            sql = (f"SELECT DISTINCT grouping({', '.join(keys)}) FROM {self.name} "
+                   f"GROUP BY GROUPING SETS ({sets}) HAVING count(*) > 1")
+            if cursor is not None:
+                cursor.execute(sql)
+                return frozenset(set_of[row[0]] for row in cursor.fetchall())
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT DISTINCT grouping({', '.join(keys)}) FROM {self.name} "
-                               f"GROUP BY GROUPING SETS ({sets}) HAVING count(*) > 1")
+                cursor.execute(sql)
                 return frozenset(set_of[row[0]] for row in cursor.fetchall())
         return frozenset(key for key in keys if _one(
             f"SELECT count(*) FROM (SELECT 1 FROM {self.name} GROUP BY {key} HAVING count(*) > 1 LIMIT 1) d", [])[0])
 
     def latest(self, *keys: str) -> list[str]:
         """Per key, SQL saying the staged row ``s`` is the last of its key ("true" when no key repeats)."""
-        repeated = self.repeated(*keys)
+        return self._latest_of(keys, self.repeated(*keys))
+
+    def _latest_of(self, keys: Sequence[str], repeated: frozenset[str]) -> list[str]:
         return [_latest(self.name, key) if key in repeated else "true" for key in keys]
 
+    def latest_aside(self, *keys: str) -> Future[list[str]] | None:
+        """``latest(*keys)`` worked out on a connection of its own while this one goes on; None where
+        that cannot be: a staging table only this connection sees (TEMP), or SQLite.
 
+        The check is a scan of the whole staging table (two seconds at a million rows) that would
+        otherwise hold up the merge; see ``merge_invoices``.
+        """
+        if self.vendor != "postgresql" or not self.shared:
+            return None
+        self.settle()
+        params = _own_connection_params()
+
+        def check() -> list[str]:
+            import psycopg
+
+            with psycopg.connect(**params) as db, db.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, false)", [MERGE_WORK_MEM])
+                return self._latest_of(keys, self.repeated(*keys, cursor=cursor))
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bb-repeats")
+        try:
+            return pool.submit(check)
+        finally:
+            pool.shutdown(wait=False)  # the thread ends with the check
+
+
+
+
+def _own_connection_params() -> dict[str, Any]:
+    """PostgreSQL: what ``psycopg.connect`` needs to open another connection to this database."""
+    return {k: v for k, v in connection.get_connection_params().items()
+            if k not in ("cursor_factory", "context", "prepare_threshold")}
 
 
 def _one(sql: str, params: Sequence[object] | dict[str, object]) -> tuple:
@@ -385,14 +424,52 @@ def merge_invoices(stage: Stage, *, biller_id: int, now: datetime, balance_forwa
     check costs more than the join); created and updated are those two statements' row counts.
     """
     _prepare_merge(biller_id)
-    stage.index("account_number", "invoice_number")
+    stage.index(*_KEYS)
     with reference_checks_skipped(biller_id):
-        return _merge_invoices(stage, biller_id, _now(now), balance_forward)
+        aside = stage.latest_aside(*_KEYS)
+        if aside is None:
+            return _merge_invoices(stage, biller_id, _now(now), balance_forward, stage.latest(*_KEYS))
+        # Merged as if no key repeated while the check runs on the other core, in a savepoint: kept when
+        # the check finds no repeat (files seldom repeat an account or an invoice), else undone and merged
+        # again with the check's filters. A repeated new key may also fail the first try on a unique index.
+        unfiltered = ["true"] * len(_KEYS)
+        try:
+            with transaction.atomic():
+                counts = _merge_invoices(stage, biller_id, _now(now), balance_forward, unfiltered)
+                latest = _checked(aside, stage)
+                if latest != unfiltered:
+                    raise _Repeats
+            return counts
+        except _Repeats:
+            pass
+        except IntegrityError:
+            latest = _checked(aside, stage)
+            if latest == unfiltered:
+                raise
+        return _merge_invoices(stage, biller_id, _now(now), balance_forward, latest)
 
 
-def _merge_invoices(stage: Stage, b: int, at: object, balance_forward: bool) -> dict[str, int]:
+_KEYS = ("account_number", "invoice_number")
+
+
+def _checked(aside: Future[list[str]], stage: Stage) -> list[str]:
+    """The outcome of ``Stage.latest_aside``; the check made on this connection if the other one failed."""
+    try:
+        return aside.result()
+    except Exception:
+        log.warning("checking %s for repeated keys on a connection of its own failed; checking here", stage.name,
+                    exc_info=True)
+        return stage.latest(*_KEYS)
+
+
+class _Repeats(Exception):
+    """A key repeats in the staged rows: the merge that assumed none is undone."""
+
+
+def _merge_invoices(stage: Stage, b: int, at: object, balance_forward: bool, latest: list[str]) -> dict[str, int]:
+    """The merge's statements; ``latest`` says, per key of ``_KEYS``, which staged rows count (``Stage.latest``)."""
     t, params = stage.name, {"b": b, "at": at}
-    latest_account, latest_invoice = stage.latest("account_number", "invoice_number")
+    latest_account, latest_invoice = latest
     stored_account = "e.biller_id = %(b)s AND e.account_number = s.account_number"
     conveyed = updated = 0
     new_only = "true"  # a fresh biller's accounts are all new

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from bench.gen_invoices import daffron_bif, flexibill_bif
 from billers.models import Account, Invoice
@@ -130,6 +131,49 @@ def test_the_last_row_of_an_account_wins_across_slices(readers, load_sample, tmp
     assert (exchange.counts["invoices_created"], exchange.counts["accounts_created"]) == (29, 29)
     assert Account.objects.get(account_number="A-SAME").name == "LAST TENANT"
     assert Invoice.objects.get(invoice_number="INV-0").total_amount_due == Decimal("30.00")
+
+
+def stored_accounts_repeated_across_slices(tmp_path) -> Path:
+    """A second file for the biller of ``first_file``: A-1 (stored) in both slices, A-2 (stored) once."""
+    invoices = [invoice_rows(f"NEW-{i}", f"B-{i}", f"NAME {i}", "10.00") for i in range(30)]
+    invoices[0] = invoice_rows("INV-1", "A-1", "MIDDLE TENANT", "11.00")
+    invoices[5] = invoice_rows("INV-2", "A-2", "SECOND TENANT", "12.00")
+    invoices[-1] = invoice_rows("INV-1", "A-1", "LAST TENANT", "13.00")
+    return write_bif(tmp_path / "2778_11212026.BIF", *invoices)
+
+
+def first_file(tmp_path) -> Path:
+    return write_bif(tmp_path / "2778_11202026.BIF", invoice_rows("INV-1", "A-1", "FIRST TENANT", "10.00"),
+                     invoice_rows("INV-2", "A-2", "SECOND TENANT", "10.00"))
+
+
+@pytest.mark.parametrize("check_aside", ["works", "fails"])
+def test_stored_rows_repeated_across_slices_take_the_last_row_and_count_once(readers, load_sample, tmp_path,
+                                                                           monkeypatch, caplog, check_aside):
+    from billers import loading_sql
+
+    if check_aside == "fails":  # the repeat check fails on its own connection: it runs again on the merge's
+        repeated = loading_sql.Stage.repeated
+
+        def failing(self, *keys, cursor=None):
+            if cursor is not None:
+                raise OSError("the connection dropped")
+            return repeated(self, *keys)
+
+        monkeypatch.setattr(loading_sql.Stage, "repeated", failing)
+    assert load_sample("daffron", first_file(tmp_path)).status == "succeeded"
+    readers(2)
+    exchange = load_sample("daffron", stored_accounts_repeated_across_slices(tmp_path))
+    assert exchange.status == "succeeded", exchange.errors
+    assert "Read in 2 slices" in exchange.message
+    counts = exchange.counts
+    assert (counts["accounts_created"], counts["accounts_updated"], counts["accounts_conveyed"]) == (27, 2, 1)
+    assert (counts["invoices_created"], counts["invoices_updated"]) == (27, 2)
+    assert Account.objects.get(account_number="A-1").name == "LAST TENANT"
+    assert Invoice.objects.get(invoice_number="INV-1").total_amount_due == Decimal("13.00")
+    assert Invoice.objects.get(invoice_number="INV-2").total_amount_due == Decimal("12.00")
+    failed = [r for r in caplog.records if "on a connection of its own failed" in r.getMessage()]
+    assert bool(failed) == (check_aside == "fails" and connection.vendor == "postgresql")
 
 
 def test_the_fh_count_is_checked_against_every_slice(readers, load_sample, tmp_path):
