@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from billers.loading_rows import INVOICE_COLUMNS
 from billers.loading_writers import (
@@ -431,7 +431,7 @@ def merge_invoices(stage: Stage, *, biller_id: int, now: datetime, balance_forwa
             return _merge_invoices(stage, biller_id, _now(now), balance_forward, stage.latest(*_KEYS))
         # Merged as if no key repeated while the check runs on the other core, in a savepoint: kept when
         # the check finds no repeat (files seldom repeat an account or an invoice), else undone and merged
-        # again with the check's filters. A repeated new key may also fail the first try on a unique index.
+        # again with the check's filters.
         unfiltered = ["true"] * len(_KEYS)
         try:
             with transaction.atomic():
@@ -442,7 +442,7 @@ def merge_invoices(stage: Stage, *, biller_id: int, now: datetime, balance_forwa
             return counts
         except _Repeats:
             pass
-        except IntegrityError:
+        except DatabaseError:  # a repeated new key breaks a unique index, say; raised again if none repeats
             latest = _checked(aside, stage)
             if latest == unfiltered:
                 raise
