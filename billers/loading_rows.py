@@ -209,8 +209,10 @@ def stored_values(invoice: BifInvoice) -> tuple[dict[str, str], list[str], list[
     header = invoice.header
     if not invoice.compact and not all(header.values()):
         header = dict(compress(header.items(), header.values()))
-    return (header, packed(invoice.customer, CR_FIELDS),
-            [packed(detail, ID_FIELDS) for detail in invoice.details])
+    details = invoice._stored_details
+    if details is None or invoice._details is not None:  # none, or the dicts were built (and maybe changed)
+        details = [packed(detail, ID_FIELDS) for detail in invoice.details]
+    return header, packed(invoice.customer, CR_FIELDS), details
 
 
 def invoice_row(invoice: BifInvoice, seq: int, ctx: RowContext) -> tuple | list[FieldError]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import partial
+from itertools import compress
 from operator import itemgetter
 from typing import BinaryIO, TextIO, TypeAlias
 
@@ -176,6 +177,8 @@ class BifInvoice:
     _header = None  # type: dict[str, str] | None
     _customer = None  # type: dict[str, str] | None
     _details = None  # type: list[dict[str, str]] | None
+    #: The detail rows as stored (``packed``), when the parser made them so: ``details`` is built from them.
+    _stored_details = None  # type: list[list[str]] | None
     #: True when the parser left no empty value in the dicts it built (so none needs filtering out).
     compact = False
 
@@ -266,8 +269,8 @@ def packed(values: dict[str, str], names: tuple[str, ...]) -> list[str]:
 
 def trimmed(values: list[str]) -> list[str]:
     """``values`` without its empty values at the end (in place; returned)."""
-    while values and not values[-1]:
-        values.pop()
+    if values and not values[-1]:
+        del values[max(compress(range(len(values)), values), default=-1) + 1:]  # after the last non-empty one
     return values
 
 
@@ -284,6 +287,8 @@ def _lazy_customer(self: BifInvoice) -> dict[str, str]:
 
 
 def _lazy_details(self: BifInvoice) -> list[dict[str, str]]:
+    if self._details is None and self._stored_details is not None:
+        self._details = [named(row, ID_FIELDS) for row in self._stored_details]
     if self._details is None:
         rows: list[list[str]] = self._rows or []
         self._details = [named(row[1:], ID_FIELDS) for row in rows if row[0] == ID]

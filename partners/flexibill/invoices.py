@@ -19,6 +19,7 @@ from typing import BinaryIO
 from partners.bif import AMOUNT_PATTERN as BIF_AMOUNT
 from partners.bif import (
     CR_FIELDS,
+    ID_FIELDS,
     MAX_LINE,
     BifInvoice,
     BifRecord,
@@ -30,6 +31,7 @@ from partners.bif import (
     invoice_errors,
     parse_date,
     reject,
+    trimmed,
     utf8_text,
 )
 from partners.bif_fields import CR
@@ -143,6 +145,31 @@ assert all(len(f.maps_to) == 1 for f in DETAIL[1:])
 _D_TARGETS = ("", *(f.maps_to[0] for f in DETAIL[1:]))
 _D_TARGET_OF = dict(zip((f.name for f in DETAIL), _D_TARGETS))
 _EXCLUDED = {kind: tuple(_D_TARGET_OF[name] for name in excluded_detail_fields(kind)) for kind in EXTENSIONS}
+def _stored_plans(kind: str) -> list[Callable[[list[str]], tuple[str, ...]]]:
+    """Per number of values a D record reached (``Record.read`` gives fewer for a short record), the
+    function picking a stored detail row (``partners.bif.packed``) from those values plus one "": for
+    each CustomField in ID column order, the D field that fills it, or that "" where none does (one
+    the kind leaves out, one the record does not reach, CustomField42)."""
+    field_of = {target: i for i, target in enumerate(_D_TARGETS) if target and target not in _EXCLUDED[kind]}
+    plans = []
+    for reached in range(len(DETAIL) + 1):
+        places = [field_of.get(name, reached) for name in ID_FIELDS]
+        places = [i if i < reached else reached for i in places]
+        while places and places[-1] == reached:
+            places.pop()
+        plans.append(itemgetter(*places) if len(places) > 1 else
+                     (lambda values, at=tuple(places): tuple(values[i] for i in at)))
+    return plans
+
+
+_STORED_PLANS = {kind: _stored_plans(kind) for kind in EXTENSIONS}
+
+
+def _stored_detail(picked: list[str], plans: list[Callable[[list[str]], tuple[str, ...]]]) -> list[str]:
+    """A D record's values (``Record.read``) as a stored detail row."""
+    plan = plans[len(picked)]
+    picked.append("")
+    return trimmed(list(plan(picked)))
 _BLANK_HDR = [""] * len(HDR)
 _BIF_AMOUNT = BIF_AMOUNT.fullmatch
 
@@ -184,8 +211,10 @@ def map_invoice(lines: list[tuple[int, str]], kind: str, errors: list[FieldError
     """Return the BIF invoice of an HDR line and the lines after it ((line number, text) pairs).
 
     ``errors`` holds problems already found in the block (unknown records); D lines are mapped,
-    other lines only kept in the InvalidInvoice's raw lines. Empty values are left out of the dicts,
-    which are built in C (``compress`` over the cut values).
+    other lines only kept in the InvalidInvoice's raw lines. Empty values are left out of the header
+    and customer dicts, which are built in C (``compress`` over the cut values); the detail rows are
+    made in their stored form (``partners.bif.packed``, one ``itemgetter`` each), their dicts only
+    when asked for.
     """
     lineno = lines[0][0]
     values = HDR_RECORD.read(lines[0][1], lineno, errors)
@@ -200,19 +229,14 @@ def map_invoice(lines: list[tuple[int, str]], kind: str, errors: list[FieldError
     for derive, is_cr, target in _RULES:
         if value := derive(named):
             (customer if is_cr else header)[target] = value
-    excluded = _EXCLUDED[kind]
+    plans = _STORED_PLANS[kind]
     read_detail = DETAIL_RECORD.read
-    details = []
+    details = []  # as stored: the dicts are built from them when asked for (BifInvoice.details)
     for number, text in lines[1:]:
         if text[:3].rstrip() == "D":
-            picked = read_detail(text, number, errors)
-            picked[0] = ""  # RecordID: not loaded
-            detail = dict(compress(zip(_D_TARGETS, picked), picked))
-            for target in excluded:
-                detail.pop(target, None)
-            details.append(detail)
+            details.append(_stored_detail(read_detail(text, number, errors), plans))
     invoice = _new_invoice(BifInvoice)  # the dataclass __init__ costs more than the rest of this line
-    invoice.line, invoice.header, invoice.customer, invoice.details = lineno, header, customer, details
+    invoice.line, invoice.header, invoice.customer, invoice._stored_details = lineno, header, customer, details
     invoice.compact = True  # compress() left the empty values out
     if not errors and _valid(header, customer):
         return invoice

@@ -385,3 +385,16 @@ def test_an_amount_too_long_for_the_bif_makes_the_invoice_invalid():
     [record] = parse_lines(hdr_line(Amount="1234567890123"))
     assert isinstance(record, InvalidInvoice)
     assert [(e.line, e.field) for e in record.errors] == [(1, "TotalAmountDue")]
+
+
+@pytest.mark.parametrize("kind", ["invoices", "replacements"])
+def test_d_records_become_stored_detail_rows_as_their_dicts_would(kind):
+    from partners.bif import ID_FIELDS, packed
+    from partners.flexibill.invoices import _D_TARGETS, _EXCLUDED, _STORED_PLANS, DETAIL, _stored_detail
+
+    for width in (2, 11, 13, 21, 42, 43, len(DETAIL)):  # D records may stop early
+        for blank in (set(), {3, 12, 13, 41, len(DETAIL) - 1}, set(range(5, len(DETAIL)))):
+            picked = ["" if i in blank else f"v{i}" for i in range(width)]
+            named = {target: value for target, value in zip(_D_TARGETS, picked)
+                     if target and value and target not in _EXCLUDED[kind]}
+            assert _stored_detail(list(picked), _STORED_PLANS[kind]) == packed(named, ID_FIELDS), (width, blank)
