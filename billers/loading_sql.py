@@ -255,18 +255,16 @@ class Stage:
         connection: see ``latest_aside``); SQLite walks the key indexes.
         """
         if self.vendor == "postgresql":
+            if cursor is None:
+                with connection.cursor() as own:
+                    return self.repeated(*keys, cursor=own)
             # grouping() sets a bit per key left out of the row's grouping set, the first key highest.
             everything = (1 << len(keys)) - 1
             set_of = {everything ^ (1 << (len(keys) - 1 - i)): key for i, key in enumerate(keys)}
             sets = ", ".join(f"({key})" for key in keys)
-            sql = (f"SELECT DISTINCT grouping({', '.join(keys)}) FROM {self.name} "
-                   f"GROUP BY GROUPING SETS ({sets}) HAVING count(*) > 1")
-            if cursor is not None:
-                cursor.execute(sql)
-                return frozenset(set_of[row[0]] for row in cursor.fetchall())
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-                return frozenset(set_of[row[0]] for row in cursor.fetchall())
+            cursor.execute(f"SELECT DISTINCT grouping({', '.join(keys)}) FROM {self.name} "
+                           f"GROUP BY GROUPING SETS ({sets}) HAVING count(*) > 1")
+            return frozenset(set_of[row[0]] for row in cursor.fetchall())
         return frozenset(key for key in keys if _one(
             f"SELECT count(*) FROM (SELECT 1 FROM {self.name} GROUP BY {key} HAVING count(*) > 1 LIMIT 1) d", [])[0])
 
@@ -301,8 +299,6 @@ class Stage:
             return pool.submit(check)
         finally:
             pool.shutdown(wait=False)  # the thread ends with the check
-
-
 
 
 def _own_connection_params() -> dict[str, Any]:

@@ -58,7 +58,8 @@ def store(source: BinaryIO | str | os.PathLike[str], *, exchange_id: int, file_n
           when: datetime | None = None, link: bool = False) -> StoredFile:
     """Copy ``source`` (a binary stream, read to its end, or a path) under the store; return where.
 
-    The checksum and size are computed while copying. ``link``: ``source`` is a path to a file
+    A stream is hashed while it is copied; a path is copied by the kernel and the copy hashed, so the
+    checksum describes exactly the stored bytes. ``link``: ``source`` is a path to a file
     nobody writes again (a transport's download, an upload's temporary file): after one read for the
     checksum the store takes a hard link to it instead of a copy, and the caller may delete its own
     name. Copied after all where a link cannot be made (another file system). Raises OSError when
@@ -70,8 +71,7 @@ def store(source: BinaryIO | str | os.PathLike[str], *, exchange_id: int, file_n
     final = folder / f"{exchange_id}_{safe_name(file_name)}"
     relative = str(final.relative_to(Path(settings.DATA_DIR)))
     if link and isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as stream:
-            size, sha256 = _digest(_chunks(stream))
+        size, sha256 = _file_digest(source)
         try:
             os.link(source, final)
             return StoredFile(relative, size, sha256)
@@ -81,11 +81,8 @@ def store(source: BinaryIO | str | os.PathLike[str], *, exchange_id: int, file_n
     partial = final.with_name(final.name + ".part")
     try:
         if isinstance(source, (str, os.PathLike)):
-            # The kernel copies (a third of the time of a copy through this process); the checksum is
-            # then taken of the copy, so it describes exactly the bytes stored.
-            shutil.copyfile(source, partial)
-            with open(partial, "rb") as stored:
-                size, sha256 = _digest(_chunks(stored))
+            shutil.copyfile(source, partial)  # in the kernel: a third of the time of a copy through here
+            size, sha256 = _file_digest(partial)
         else:
             with open(partial, "wb") as out:
                 size, sha256 = _digest(_chunks(source), out.write)
@@ -106,6 +103,12 @@ def _digest(chunks: Iterable[memoryview | bytes], write: Callable[[memoryview | 
         if write is not None:
             write(chunk)
     return size, digest.hexdigest()
+
+
+def _file_digest(path: str | os.PathLike[str]) -> tuple[int, str]:
+    """Return the size and SHA-256 (hex) of the file at ``path``."""
+    with open(path, "rb") as stream:
+        return _digest(_chunks(stream))
 
 
 def _chunks(stream: BinaryIO) -> Iterator[memoryview | bytes]:
